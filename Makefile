@@ -1,0 +1,32 @@
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint format install clean
+
+## make run: start web (http://127.0.0.1:8000), worker and beat with the demo team
+run: install
+	$(PY) -m outreach.local_services run
+
+## make test: the whole suite against real PostgreSQL and Redis (ARGS=... passes pytest options)
+test: install
+	$(PY) -m outreach.local_services test $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[local,dev]"
+	touch $@
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AtsSyncConfig(AppConfig):
+    name = "ats_sync"
+    verbose_name = "ATS sync"

@@ -1,0 +1,22 @@
+"""The product's own emails (confirmations, invitations, alerts). Rendered here, handed to a
+Celery task once the transaction that caused them has committed, delivered by Django's backend."""
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def send_product_email(*, to: str, template: str, context: dict) -> None:
+    """Renders templates/emails/<template>.subject.txt, .txt and .html for one recipient."""
+    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = {"to": [to], "subject": subject, "text": text, "html": html}
+
+    from .tasks import deliver_email
+
+    transaction.on_commit(lambda: deliver_email.delay(message))

@@ -1,0 +1,188 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from . import clock
+from .tenancy import TenantQuerySet
+
+
+class Organization(models.Model):
+    """A team: the unit of tenancy. Nothing of one organization is visible to another."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    seats = models.PositiveIntegerField(
+        default=5, help_text="Admins and recruiters each take a seat; sender-only users do not."
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    # Scoping an Organization queryset means keeping the user's own row.
+    tenant_field = "pk"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class EmailDomain(models.Model):
+    """A domain the organization has proven it holds. Its members, and the mailboxes they send
+    from, must be on one of these. A domain belongs to one organization at most."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="domains"
+    )
+    domain = models.CharField(max_length=253, unique=True)
+    verified_at = models.DateTimeField(default=clock.now)
+    verified_by = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    RECRUITER = "recruiter", "Recruiter"
+    # Lends an inbox (often a hiring manager): takes no seat and signs in only with Google.
+    SENDER = "sender", "Sender only"
+
+
+SEAT_ROLES = (Role.ADMIN, Role.RECRUITER)
+
+
+class UserManager(BaseUserManager.from_queryset(TenantQuerySet)):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_superuser"] = True
+        extra.setdefault("role", Role.ADMIN)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Stored lower-cased (see save), so the unique index is case-insensitive in effect.
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="members",
+        null=True,
+        blank=True,
+        help_text="Empty only for the operator's superusers.",
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.RECRUITER)
+    is_active = models.BooleanField(default=True)
+    # Derived: Django admin is for the organization's admins (and the operator's superusers).
+    is_staff = models.BooleanField(default=False, editable=False)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    date_joined = models.DateTimeField(default=clock.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        self.is_staff = self.is_superuser or self.role == Role.ADMIN
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff"}
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN and self.organization_id is not None
+
+    @property
+    def takes_seat(self) -> bool:
+        return self.is_active and self.role in SEAT_ROLES
+
+
+class Invitation(models.Model):
+    """An admin's invitation for a teammate to join; accepted once, through a signed link."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=20,
+        choices=[(Role.ADMIN, Role.ADMIN.label), (Role.RECRUITER, Role.RECRUITER.label)],
+        default=Role.RECRUITER,
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=clock.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address per team; a new one replaces the old.
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,0 +1,31 @@
+"""Base URLs of every external API. Production points at Google and Greenhouse; SANDBOX=1 points
+at the local stand-ins, which speak the same protocols."""
+
+from .core import SANDBOX
+from .env import env
+
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
+
+if SANDBOX:
+    _google_accounts = f"{SANDBOX_URL}/google/accounts"
+    _google_oauth = f"{SANDBOX_URL}/google/oauth2"
+    _gmail = f"{SANDBOX_URL}/google/gmail/"
+    _greenhouse = f"{SANDBOX_URL}/greenhouse/v1"
+    _greenhouse_auth = f"{SANDBOX_URL}/greenhouse/auth/token"
+else:
+    _google_accounts = "https://accounts.google.com"
+    _google_oauth = "https://oauth2.googleapis.com"
+    _gmail = "https://gmail.googleapis.com/"
+    _greenhouse = "https://harvest.greenhouse.io/v1"
+    _greenhouse_auth = "https://auth.greenhouse.io/token"
+
+GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
+GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+GOOGLE_AUTH_URI = env.str("GOOGLE_AUTH_URI", default=f"{_google_accounts}/o/oauth2/auth")
+GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default=f"{_google_oauth}/token")
+GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default=f"{_google_oauth}/revoke")
+# google-api-python-client appends "gmail/v1/users/..." to this.
+GMAIL_API_ENDPOINT = env.str("GMAIL_API_ENDPOINT", default=_gmail)
+
+GREENHOUSE_API_URL = env.str("GREENHOUSE_API_URL", default=_greenhouse).rstrip("/")
+GREENHOUSE_TOKEN_URL = env.str("GREENHOUSE_TOKEN_URL", default=_greenhouse_auth)

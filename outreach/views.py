@@ -1,0 +1,244 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from . import selectors, services
+from .celery import app as celery_app
+from .forms import AcceptInvitationForm, InviteForm, LoginForm, ProductPasswordResetForm, SignupForm
+from .models import Invitation, User
+from .tenancy import get_for_user_or_404
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def home(request):
+    return redirect("dashboard" if request.user.is_authenticated else "login")
+
+
+def too_many_requests(request, what: str) -> HttpResponse:
+    return render(request, "registration/too_many.html", {"what": what}, status=429)
+
+
+def _over_rate(request, group: str, rate: str, *keys) -> bool:
+    """Counts this POST against each key (every key is incremented) and tells if any is over."""
+    hits = [
+        is_ratelimited(request, group=f"{group}:{i}", key=key, rate=rate, method="POST", increment=True)
+        for i, key in enumerate(keys)
+    ]
+    return any(hits)
+
+
+# Sign-up ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    if request.method == "POST" and _over_rate(request, "signup", settings.SIGNUP_RATE, "ip"):
+        return too_many_requests(request, "sign-up attempts")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            founder = services.start_team_signup(
+                team_name=data["team_name"],
+                full_name=data["full_name"],
+                email=data["email"],
+                password=data["password1"],
+            )
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            request.session["signup_email"] = founder.email
+            return redirect("signup_sent")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_GET
+def signup_sent(request):
+    return render(request, "registration/signup_sent.html", {"email": request.session.get("signup_email")})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request, token):
+    # GET only shows what will happen: mail scanners open links, and must not confirm anything.
+    try:
+        if request.method == "POST":
+            founder = services.confirm_team_signup(token)
+            login(request, founder, backend=MODEL_BACKEND)
+            messages.success(request, f"Welcome to outreach. {founder.organization} is ready.")
+            return redirect("dashboard")
+        founder = services.signup_for_token(token)
+    except services.LinkError as exc:
+        return render(request, "registration/link_error.html", {"error": str(exc)}, status=400)
+    return render(request, "registration/signup_confirm.html", {"founder": founder})
+
+
+# Log in, password reset ---------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+def _reset_email(group, request):
+    return request.POST.get("email", "").strip().lower()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ProductPasswordResetForm
+
+    def post(self, request, *args, **kwargs):
+        # Per address and per target email, so nobody can flood a colleague's inbox either.
+        if _over_rate(request, "password_reset", settings.PASSWORD_RESET_RATE, "ip", _reset_email):
+            return too_many_requests(request, "password reset requests")
+        return super().post(request, *args, **kwargs)
+
+
+# Dashboard and team ------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    return render(request, "outreach/dashboard.html", {"organization": request.user.organization})
+
+
+def _team_context(request, invite_form=None):
+    organization = request.user.organization
+    return {
+        "organization": organization,
+        "members": selectors.team_members(request.user),
+        "invitations": selectors.team_invitations(request.user),
+        "seats_used": selectors.seats_used(organization),
+        "invite_form": invite_form or InviteForm(),
+        "is_admin": request.user.is_org_admin,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team(request):
+    if request.user.organization is None:
+        raise PermissionDenied
+    form = None
+    if request.method == "POST":
+        if not request.user.is_org_admin:
+            raise PermissionDenied
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = services.invite_teammate(
+                    by=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
+            except ValidationError as exc:
+                form.add_error("email", exc)
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                form = None
+                if not request.htmx:
+                    return redirect("team")
+    template = "outreach/_team_body.html" if request.htmx else "outreach/team.html"
+    return render(request, template, _team_context(request, form))
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = get_for_user_or_404(Invitation, request.user, pk=pk)
+    services.revoke_invitation(invitation=invitation, by=request.user)
+    messages.success(request, f"Invitation for {invitation.email} withdrawn.")
+    return _team_changed(request)
+
+
+@login_required
+@require_POST
+def member_deactivate(request, pk):
+    member = get_for_user_or_404(User, request.user, pk=pk)
+    try:
+        services.update_member(user=member, by=request.user, is_active=False)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.full_name or member.email} is deactivated; their seat is free.")
+    return _team_changed(request)
+
+
+@login_required
+@require_POST
+def member_reactivate(request, pk):
+    member = get_for_user_or_404(User, request.user, pk=pk)
+    try:
+        services.update_member(user=member, by=request.user, is_active=True)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.full_name or member.email} is active again.")
+    return _team_changed(request)
+
+
+def _team_changed(request):
+    if request.htmx:
+        return render(request, "outreach/_team_body.html", _team_context(request))
+    return redirect("team")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    try:
+        invitation = services.invitation_for_token(token)
+    except services.LinkError as exc:
+        return render(request, "registration/link_error.html", {"error": str(exc)}, status=400)
+    form = AcceptInvitationForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accept_invitation(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.LinkError as exc:
+            return render(request, "registration/link_error.html", {"error": str(exc)}, status=400)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            messages.success(request, f"Welcome to {user.organization}.")
+            return redirect("dashboard")
+    return render(request, "registration/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+# Operations --------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", reported as such
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks},
+                        status=200 if healthy else 503)
