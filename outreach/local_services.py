@@ -112,7 +112,8 @@ def run() -> int:
 
 
 def test(args: list[str]) -> int:
-    env = {**os.environ, **ensure_services("test")}
+    # Importing this package set DJANGO_SETTINGS_MODULE for Celery; tests use their own.
+    env = {**os.environ, **ensure_services("test"), "DJANGO_SETTINGS_MODULE": "tests.settings"}
     return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=BASE_DIR, env=env).returncode
 
 

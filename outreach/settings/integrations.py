@@ -7,11 +7,11 @@ from .env import env
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
 
 if SANDBOX:
-    _google_accounts = f"{SANDBOX_URL}/google/accounts"
-    _google_oauth = f"{SANDBOX_URL}/google/oauth2"
-    _gmail = f"{SANDBOX_URL}/google/gmail/"
-    _greenhouse = f"{SANDBOX_URL}/greenhouse/v1"
-    _greenhouse_auth = f"{SANDBOX_URL}/greenhouse/auth/token"
+    # The sandbox is one host that serves each API at the path its real host uses.
+    _google_accounts = _google_oauth = SANDBOX_URL
+    _gmail = f"{SANDBOX_URL}/"
+    _greenhouse = f"{SANDBOX_URL}/harvest/v1"
+    _greenhouse_auth = f"{SANDBOX_URL}/greenhouse-auth/token"
 else:
     _google_accounts = "https://accounts.google.com"
     _google_oauth = "https://oauth2.googleapis.com"

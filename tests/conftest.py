@@ -1,0 +1,146 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from outreach.models import Role
+from tests.factories import PASSWORD, OrganizationFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def admin_user(org):
+    return UserFactory(organization=org, role=Role.ADMIN, email="ada@acme.example", full_name="Ada Admin")
+
+
+@pytest.fixture
+def recruiter(org):
+    return UserFactory(organization=org, role=Role.RECRUITER, email="rick@acme.example", full_name="Rick Recruiter")
+
+
+@pytest.fixture
+def other_admin(other_org):
+    return UserFactory(organization=other_org, role=Role.ADMIN, email="gus@globex.example", full_name="Gus Globex")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def recruiter_client(client, recruiter):
+    client.force_login(recruiter)
+    return client
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+# Real browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+# Real Celery worker ---------------------------------------------------------------------------
+
+
+def database_url(settings_dict) -> str:
+    host = settings_dict.get("HOST") or settings_dict.get("OPTIONS", {}).get("host", "")
+    port = settings_dict.get("PORT") or ""
+    auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else "")
+    if host.startswith("/"):
+        return f"postgres://{auth}@/{settings_dict['NAME']}?host={host}"
+    return f"postgres://{auth}@{host}{':' + str(port) if port else ''}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path, settings):
+    """A real `celery worker` process on the test database and the test broker. Tasks published
+    during the test go through Redis to it (nothing runs inline)."""
+    from django.db import connection
+
+    from outreach.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "WORKER_EMAIL_DIR": str(mail_dir),
+    }
+    app.control.purge()
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "outreach", "worker", "--pool=solo",
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if "ready." in (tmp_path / "worker.log").read_text():
+            break
+        if process.poll() is not None:
+            raise RuntimeError((tmp_path / "worker.log").read_text())
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("worker did not start:\n" + (tmp_path / "worker.log").read_text())
+    process.mail_dir = mail_dir
+    process.log_path = tmp_path / "worker.log"
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+    app.conf.task_always_eager = True

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SecretsAppConfig(AppConfig):
+    name = "tests.secrets_app"
+    label = "secrets_app"

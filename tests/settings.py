@@ -1,0 +1,27 @@
+"""Test settings: the real settings, with the sandbox standing in for Google and Greenhouse."""
+
+import os
+
+os.environ.setdefault("SANDBOX", "1")
+
+from outreach.settings import *  # noqa: E402, F403
+from outreach.settings import INSTALLED_APPS, STORAGES  # noqa: E402
+
+# A model with an encrypted column, for the key-rotation tests (created by syncdb in the test DB).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.secrets_app"]
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+# In-process tests run tasks inline; the worker tests start a real worker and switch this off.
+CELERY_TASK_ALWAYS_EAGER = True
+
+# A real worker process cannot share the test's in-memory outbox: it writes files the test reads.
+if os.environ.get("WORKER_EMAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["WORKER_EMAIL_DIR"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+SITE_URL = "http://testserver"
