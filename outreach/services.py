@@ -271,7 +271,9 @@ def update_member(*, user: User, by: User, role: str | None = None,
     what the member had running can be stopped."""
     organization = Organization.objects.select_for_update().get(pk=user.organization_id)
     _require_admin(by, organization)
-    user = User.objects.select_for_update().select_related("organization").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("organization").get(
+        pk=user.pk
+    )
     role = role or user.role
     is_active = user.is_active if is_active is None else is_active
     check_member_change(user=user, by=by, role=role, is_active=is_active)

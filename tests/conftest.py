@@ -144,3 +144,22 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         process.kill()
     log.close()
     app.conf.task_always_eager = True
+
+
+# Emails ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what the code deferred to commit (emails, tasks) at the end
+    of the block, as a real commit would; the test itself stays in its rolled-back transaction."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def link_in(email) -> str:
+    """The path of the one product link in an email (both its text and HTML parts carry it)."""
+    import re
+
+    paths = set(re.findall(r"http://testserver(/[^\s\"<]+)", email.body))
+    assert len(paths) == 1, email.body
+    return paths.pop()

@@ -13,7 +13,7 @@ if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
 if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY: the development default is public.")
-if DEV_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+if not FIELD_ENCRYPTION_KEYS or DEV_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
         "Set FIELD_ENCRYPTION_KEYS to keys of your own: the development key is public."
     )
