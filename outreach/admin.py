@@ -33,19 +33,39 @@ class TenantAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_org_admin
 
     def has_module_permission(self, request):
-        return super().has_module_permission(request) if is_operator(request) else self._org_admin(request)
+        return (
+            super().has_module_permission(request)
+            if is_operator(request)
+            else self._org_admin(request)
+        )
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) if is_operator(request) else self._org_admin(request)
+        return (
+            super().has_view_permission(request, obj)
+            if is_operator(request)
+            else self._org_admin(request)
+        )
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) if is_operator(request) else self._org_admin(request)
+        return (
+            super().has_change_permission(request, obj)
+            if is_operator(request)
+            else self._org_admin(request)
+        )
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) if is_operator(request) else self._org_admin(request)
+        return (
+            super().has_add_permission(request)
+            if is_operator(request)
+            else self._org_admin(request)
+        )
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) if is_operator(request) else self._org_admin(request)
+        return (
+            super().has_delete_permission(request, obj)
+            if is_operator(request)
+            else self._org_admin(request)
+        )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -53,7 +73,11 @@ class TenantAdmin(admin.ModelAdmin):
             return queryset
         if self.tenant_field:
             organization_id = request.user.organization_id
-            return queryset.filter(**{self.tenant_field: organization_id}) if organization_id else queryset.none()
+            return (
+                queryset.filter(**{self.tenant_field: organization_id})
+                if organization_id
+                else queryset.none()
+            )
         return scope_to_user(queryset, request.user)
 
     def get_object(self, request, object_id, from_field=None):
@@ -159,7 +183,7 @@ class MemberAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = "__all__"
+        fields = ("email", "full_name", "role", "is_active")
 
     def clean(self):
         cleaned = super().clean()
@@ -190,18 +214,51 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
     operator_fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("full_name", "organization", "role")}),
-        ("Status", {"fields": ("is_active", "is_superuser", "email_confirmed_at",
-                               "deactivated_at", "last_login", "date_joined")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "is_active",
+                    "is_superuser",
+                    "email_confirmed_at",
+                    "deactivated_at",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
     )
     member_fieldsets = (
         (None, {"fields": ("email", "full_name", "role")}),
-        ("Status", {"fields": ("is_active", "email_confirmed_at", "deactivated_at",
-                               "last_login", "date_joined")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "is_active",
+                    "email_confirmed_at",
+                    "deactivated_at",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("email", "full_name", "organization", "role",
-                           "usable_password", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "organization",
+                    "role",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -240,7 +297,11 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
         obj.role, obj.is_active = current.role, current.is_active
         super().save_model(request, obj, form, change)
         updated = services.update_member(user=obj, by=request.user, role=role, is_active=is_active)
-        obj.role, obj.is_active, obj.deactivated_at = updated.role, updated.is_active, updated.deactivated_at
+        obj.role, obj.is_active, obj.deactivated_at = (
+            updated.role,
+            updated.is_active,
+            updated.deactivated_at,
+        )
 
     @admin.action(description="Deactivate selected users (frees their seats)")
     def deactivate(self, request, queryset):
@@ -248,7 +309,9 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
             try:
                 services.update_member(user=user, by=request.user, is_active=False)
             except ValidationError as exc:
-                self.message_user(request, f"{user.email}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"{user.email}: {' '.join(exc.messages)}", messages.ERROR
+                )
 
     actions = ["deactivate"]
 
@@ -292,4 +355,3 @@ class LogEntryAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-

@@ -9,15 +9,22 @@ from .models import Invitation, Role, User
 
 class PasswordFieldsMixin(forms.Form):
     password1 = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def password_user(self) -> User:
         """A user with the submitted details, for the similarity check."""
-        return User(email=self.cleaned_data.get("email", ""), full_name=self.cleaned_data.get("full_name", ""))
+        return User(
+            email=self.cleaned_data.get("email", ""),
+            full_name=self.cleaned_data.get("full_name", ""),
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -35,7 +42,9 @@ class PasswordFieldsMixin(forms.Form):
 class SignupForm(PasswordFieldsMixin):
     team_name = forms.CharField(max_length=200, label="Team name")
     full_name = forms.CharField(max_length=200, label="Your name")
-    email = forms.EmailField(label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     field_order = ["team_name", "full_name", "email", "password1", "password2"]
 
 
@@ -71,8 +80,15 @@ class InviteForm(forms.Form):
 class ProductPasswordResetForm(PasswordResetForm):
     """Django's reset form, delivered like every other product email (through the worker)."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email,
-                  to_email, html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         path = reverse(
             "password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]}
         )

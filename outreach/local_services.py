@@ -98,13 +98,14 @@ def run() -> int:
     manager = Manager()
     manager.add_process("web", f"{python} manage.py runserver {WEB_ADDRESS}", env=env, cwd=BASE_DIR)
     manager.add_process(
-        "worker", f"{python} -m celery -A outreach worker -l info --concurrency 2", env=env, cwd=BASE_DIR
-    )
-    manager.add_process(
-        "beat",
-        f"{python} -m celery -A outreach beat -l info -s {shlex.quote(str(VAR / 'celerybeat-schedule'))}",
+        "worker",
+        f"{python} -m celery -A outreach worker -l info --concurrency 2",
         env=env,
         cwd=BASE_DIR,
+    )
+    schedule = shlex.quote(str(VAR / "celerybeat-schedule"))
+    manager.add_process(
+        "beat", f"{python} -m celery -A outreach beat -l info -s {schedule}", env=env, cwd=BASE_DIR
     )
     print(f"\n  outreach is starting at http://{WEB_ADDRESS}/  (Ctrl-C stops everything)\n")
     manager.loop()

@@ -32,9 +32,7 @@ class EmailDomain(models.Model):
     """A domain the organization has proven it holds. Its members, and the mailboxes they send
     from, must be on one of these. A domain belongs to one organization at most."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="domains"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253, unique=True)
     verified_at = models.DateTimeField(default=clock.now)
     verified_by = models.ForeignKey(

@@ -93,9 +93,11 @@ def signup_for_token(token: str) -> User:
         raise LinkError("This confirmation link has expired. Sign up again.") from exc
     except signing.BadSignature as exc:
         raise LinkError("This confirmation link is not valid.") from exc
-    founder = User.objects.select_related("organization").filter(
-        pk=payload["u"], email=payload["e"]
-    ).first()
+    founder = (
+        User.objects.select_related("organization")
+        .filter(pk=payload["u"], email=payload["e"])
+        .first()
+    )
     if founder is None:
         raise LinkError("This confirmation link is no longer valid. Sign up again.")
     if founder.email_confirmed_at is not None:
@@ -137,12 +139,16 @@ def confirm_team_signup(token: str) -> User:
 
 
 def _require_admin(actor: User, organization: Organization) -> None:
-    if not (actor.is_superuser or (actor.is_org_admin and actor.organization_id == organization.pk)):
+    if not (
+        actor.is_superuser or (actor.is_org_admin and actor.organization_id == organization.pk)
+    ):
         raise PermissionDenied("Only the team's admins can do this.")
 
 
 def _check_free_seat(organization: Organization, *, reserved: bool) -> None:
-    used = selectors.seats_reserved(organization) if reserved else selectors.seats_used(organization)
+    used = (
+        selectors.seats_reserved(organization) if reserved else selectors.seats_used(organization)
+    )
     if used >= organization.seats:
         raise ValidationError(
             f"All {organization.seats} seats of {organization.name} are taken. "
@@ -257,7 +263,9 @@ def check_member_change(*, user: User, by: User, role: str, is_active: bool) -> 
     """Raises ValidationError for a change of role or status that the team's rules forbid."""
     if user.is_active and not is_active and user.pk == by.pk:
         raise ValidationError("You cannot deactivate yourself.")
-    loses_admin = user.is_active and user.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
+    loses_admin = (
+        user.is_active and user.role == Role.ADMIN and (role != Role.ADMIN or not is_active)
+    )
     if loses_admin and not _other_active_admins(user):
         raise ValidationError("A team keeps at least one active admin.")
     if is_active and role in SEAT_ROLES and not user.takes_seat:
@@ -265,14 +273,15 @@ def check_member_change(*, user: User, by: User, role: str, is_active: bool) -> 
 
 
 @transaction.atomic
-def update_member(*, user: User, by: User, role: str | None = None,
-                  is_active: bool | None = None) -> User:
+def update_member(
+    *, user: User, by: User, role: str | None = None, is_active: bool | None = None
+) -> User:
     """Changes a member's role or status. Deactivating frees the seat and is announced, so that
     what the member had running can be stopped."""
     organization = Organization.objects.select_for_update().get(pk=user.organization_id)
     _require_admin(by, organization)
-    user = User.objects.select_for_update(of=("self",)).select_related("organization").get(
-        pk=user.pk
+    user = (
+        User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
     )
     role = role or user.role
     is_active = user.is_active if is_active is None else is_active

@@ -31,9 +31,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("team/", views.team, name="team"),
-    path(
-        "team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"
-    ),
+    path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("team/members/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("team/members/<int:pk>/reactivate/", views.member_reactivate, name="member_reactivate"),
     path("admin/", admin.site.urls),

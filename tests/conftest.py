@@ -37,17 +37,23 @@ def other_org(db):
 
 @pytest.fixture
 def admin_user(org):
-    return UserFactory(organization=org, role=Role.ADMIN, email="ada@acme.example", full_name="Ada Admin")
+    return UserFactory(
+        organization=org, role=Role.ADMIN, email="ada@acme.example", full_name="Ada Admin"
+    )
 
 
 @pytest.fixture
 def recruiter(org):
-    return UserFactory(organization=org, role=Role.RECRUITER, email="rick@acme.example", full_name="Rick Recruiter")
+    return UserFactory(
+        organization=org, role=Role.RECRUITER, email="rick@acme.example", full_name="Rick Recruiter"
+    )
 
 
 @pytest.fixture
 def other_admin(other_org):
-    return UserFactory(organization=other_org, role=Role.ADMIN, email="gus@globex.example", full_name="Gus Globex")
+    return UserFactory(
+        organization=other_org, role=Role.ADMIN, email="gus@globex.example", full_name="Gus Globex"
+    )
 
 
 @pytest.fixture
@@ -93,7 +99,9 @@ def browser_type_launch_args(browser_type_launch_args):
 def database_url(settings_dict) -> str:
     host = settings_dict.get("HOST") or settings_dict.get("OPTIONS", {}).get("host", "")
     port = settings_dict.get("PORT") or ""
-    auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else "")
+    auth = settings_dict["USER"] + (
+        f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    )
     if host.startswith("/"):
         return f"postgres://{auth}@/{settings_dict['NAME']}?host={host}"
     return f"postgres://{auth}@{host}{':' + str(port) if port else ''}/{settings_dict['NAME']}"
@@ -120,9 +128,23 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     app.control.purge()
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "outreach", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "outreach",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

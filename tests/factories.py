@@ -19,7 +19,9 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     def domain(self, create, extracted, **kwargs):
         """Every team holds <slug>.example unless told otherwise (domain=False: none)."""
         if create and extracted is not False:
-            EmailDomain.objects.create(organization=self, domain=extracted or f"{self.slug}.example")
+            EmailDomain.objects.create(
+                organization=self, domain=extracted or f"{self.slug}.example"
+            )
 
 
 class EmailDomainFactory(factory.django.DjangoModelFactory):
@@ -38,7 +40,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     full_name = factory.Faker("name")
     email = factory.LazyAttributeSequence(
-        lambda o, n: f"user{n}@{o.organization.slug}.example" if o.organization else f"op{n}@ops.example"
+        lambda o, n: (
+            f"user{n}@{o.organization.slug}.example" if o.organization else f"op{n}@ops.example"
+        )
     )
     role = Role.RECRUITER
     email_confirmed_at = factory.LazyFunction(timezone.now)

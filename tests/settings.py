@@ -4,15 +4,17 @@ import os
 
 os.environ.setdefault("SANDBOX", "1")
 
-from outreach.settings import *  # noqa: E402, F403
-from outreach.settings import INSTALLED_APPS, STORAGES  # noqa: E402
+from outreach.settings import *  # noqa: F403
+from outreach.settings import INSTALLED_APPS, STORAGES
 
 # A model with an encrypted column, for the key-rotation tests (created by syncdb in the test DB).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.secrets_app"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES = {**STORAGES, "staticfiles": {
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # In-process tests run tasks inline; the worker tests start a real worker and switch this off.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -12,7 +12,9 @@ def log_in(client, email, password):
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.RECRUITER])
-def test_members_log_in_with_email_and_password_and_land_on_the_dashboard(client, org, password, role):
+def test_members_log_in_with_email_and_password_and_land_on_the_dashboard(
+    client, org, password, role
+):
     UserFactory(organization=org, role=role, email="pat@acme.example", full_name="Pat Smith")
     response = log_in(client, "PAT@acme.example", password)
     assert response.status_code == 302
@@ -37,7 +39,9 @@ def test_deactivated_users_cannot_log_in(client, org, password):
     assert b"do not match an active account" in response.content
 
 
-def test_repeated_wrong_passwords_lock_the_account_out_even_for_the_right_one(client, recruiter, password, settings):
+def test_repeated_wrong_passwords_lock_the_account_out_even_for_the_right_one(
+    client, recruiter, password, settings
+):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert log_in(client, recruiter.email, "wrong-guess").status_code == 200
     assert log_in(client, recruiter.email, "wrong-guess").status_code == 429
@@ -75,11 +79,15 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client, committed
     assert mailoutbox == []
 
 
-def test_password_reset_requests_are_throttled_per_target_address(client, recruiter, committed, mailoutbox, settings):
+def test_password_reset_requests_are_throttled_per_target_address(
+    client, recruiter, committed, mailoutbox, settings
+):
     settings.PASSWORD_RESET_RATE = "2/h"
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
         with committed():
-            response = client.post("/password-reset/", {"email": recruiter.email}, REMOTE_ADDR=address)
+            response = client.post(
+                "/password-reset/", {"email": recruiter.email}, REMOTE_ADDR=address
+            )
     assert response.status_code == 429
     assert len(mailoutbox) == 2
 
@@ -99,4 +107,7 @@ def test_forms_are_protected_against_cross_site_requests(recruiter, password):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/login/", {"username": recruiter.email, "password": password}).status_code == 403
+    assert (
+        strict.post("/login/", {"username": recruiter.email, "password": password}).status_code
+        == 403
+    )

@@ -26,7 +26,9 @@ def test_secret_is_stored_encrypted_and_read_back_in_clear():
 def test_rotation_moves_every_secret_to_the_new_key(settings, capsys):
     old_key, new_key = generate_key(), generate_key()
     settings.FIELD_ENCRYPTION_KEYS = [old_key]
-    secrets = [StoredSecret.objects.create(label=f"s{i}", value=f"{REFRESH_TOKEN}-{i}") for i in range(3)]
+    secrets = [
+        StoredSecret.objects.create(label=f"s{i}", value=f"{REFRESH_TOKEN}-{i}") for i in range(3)
+    ]
 
     # The operator puts the new key first (old values still readable), then re-encrypts.
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]

@@ -49,7 +49,9 @@ def test_founder_confirms_by_email_and_becomes_admin_of_the_new_team(client, com
     founder = User.objects.get(email="peter@initech.example")
     assert founder.is_active and founder.role == Role.ADMIN and founder.is_staff
     assert founder.organization.name == "Initech"
-    assert list(founder.organization.domains.values_list("domain", flat=True)) == ["initech.example"]
+    assert list(founder.organization.domains.values_list("domain", flat=True)) == [
+        "initech.example"
+    ]
     assert b"Initech" in client.get("/dashboard/").content
 
     # The link is spent.

@@ -20,10 +20,14 @@ def invite(client, committed, email, role=Role.RECRUITER, **headers):
 
 
 def accept(client, link, name="Nina New"):
-    return client.post(link, {"full_name": name, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    return client.post(
+        link, {"full_name": name, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
 
 
-def test_admin_invites_a_teammate_who_sets_a_password_and_joins(admin_client, client, committed, mailoutbox, org):
+def test_admin_invites_a_teammate_who_sets_a_password_and_joins(
+    admin_client, client, committed, mailoutbox, org
+):
     response = invite(admin_client, committed, "nina@acme.example")
     assert response.status_code == 302
     assert "nina@acme.example" in admin_client.get("/team/").content.decode()
@@ -43,11 +47,20 @@ def test_admin_invites_a_teammate_who_sets_a_password_and_joins(admin_client, cl
     response = accept(invitee, link)
     assert response["Location"] == "/dashboard/"
     nina = User.objects.get(email="nina@acme.example")
-    assert nina.organization == org and nina.role == Role.RECRUITER and nina.check_password(NEW_PASSWORD)
+    assert (
+        nina.organization == org
+        and nina.role == Role.RECRUITER
+        and nina.check_password(NEW_PASSWORD)
+    )
     assert b"Hello, Nina" in invitee.get("/dashboard/").content
 
     # Single use.
-    assert Client().post(link, {"full_name": "X", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 400
+    assert (
+        Client()
+        .post(link, {"full_name": "X", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+        .status_code
+        == 400
+    )
 
 
 def test_invitation_link_expires(admin_client, client, committed, mailoutbox):
@@ -68,7 +81,9 @@ def test_withdrawn_invitation_no_longer_works(admin_client, client, committed, m
     assert b"withdrawn" in response.content
 
 
-def test_reinviting_sends_a_fresh_link_and_voids_the_old_one(admin_client, client, committed, mailoutbox):
+def test_reinviting_sends_a_fresh_link_and_voids_the_old_one(
+    admin_client, client, committed, mailoutbox
+):
     invite(admin_client, committed, "nina@acme.example")
     invite(admin_client, committed, "nina@acme.example", role=Role.ADMIN)
     assert accept(client, link_in(mailoutbox[0])).status_code == 400
@@ -142,7 +157,9 @@ def test_team_actions_answer_htmx_with_the_refreshed_team(admin_client, org):
     assert "their seat is free" in body
 
 
-def test_team_page_runs_a_constant_number_of_queries(admin_client, org, django_assert_max_num_queries):
+def test_team_page_runs_a_constant_number_of_queries(
+    admin_client, org, django_assert_max_num_queries
+):
     def load():
         with django_assert_max_num_queries(8):
             response = admin_client.get("/team/")

@@ -5,7 +5,7 @@ hardening and refuses to start with development conveniences switched on.
 """
 
 from .core import *  # noqa: F403
-from .security import *  # noqa: F403
 from .integrations import *  # noqa: F403
-from .tasks import *  # noqa: F403
 from .observability import *  # noqa: F403
+from .security import *  # noqa: F403
+from .tasks import *  # noqa: F403

@@ -4,7 +4,7 @@ from django.db import transaction
 from outreach import clock
 from outreach.models import EmailDomain, Organization, Role, User
 
-DEMO_PASSWORD = "outreach-demo"
+DEMO_PASSWORD = "outreach-demo"  # noqa: S105 - printed for the tester; demo data only
 DEMO_DOMAIN = "acme.example"
 DEMO_USERS = [
     ("admin@acme.example", "Ada Admin", Role.ADMIN),
@@ -27,12 +27,23 @@ class Command(BaseCommand):
         for email, full_name, role in DEMO_USERS:
             user, _ = User.objects.get_or_create(
                 email=email,
-                defaults={"organization": acme, "full_name": full_name, "role": role,
-                          "email_confirmed_at": clock.now()},
+                defaults={
+                    "organization": acme,
+                    "full_name": full_name,
+                    "role": role,
+                    "email_confirmed_at": clock.now(),
+                },
             )
-            user.organization, user.full_name, user.role, user.is_active = acme, full_name, role, True
+            user.organization, user.full_name, user.role, user.is_active = (
+                acme,
+                full_name,
+                role,
+                True,
+            )
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write("Demo team Acme is ready. Log in with any of these:")
         for email, full_name, role in DEMO_USERS:
-            self.stdout.write(f"  {email:<30} password {DEMO_PASSWORD:<15} {full_name} ({role.label})")
+            self.stdout.write(
+                f"  {email:<30} password {DEMO_PASSWORD:<15} {full_name} ({role.label})"
+            )

@@ -16,12 +16,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         total = 0
         for model in apps.get_models():
-            fields = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            fields = [
+                f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+            ]
             if not fields:
                 continue
             count = self._reencrypt(model, fields)
             total += count
-            self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted ({', '.join(fields)})")
+            self.stdout.write(
+                f"{model._meta.label}: {count} rows re-encrypted ({', '.join(fields)})"
+            )
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows now use the first key."))
 
     def _reencrypt(self, model, fields) -> int:

@@ -1,0 +1,129 @@
+"""Walks every URL pattern of the product, Django admin included, as a member of another
+organization. Each URL that names an object must answer 404 (or 403), never the object. A new
+URL with a parameter fails this test until it is added below: that is the point."""
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.sites import site
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from outreach.models import Invitation, Organization, Role, User
+from tests.factories import InvitationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Parameters that name no object of an organization.
+NON_OBJECT_PARAMS = {"app_label", "url"}  # admin's app index and its catch-all
+# URLs whose parameter is a signed token: what they name is in the signature, not the URL.
+SIGNED_TOKEN_ROUTES = {
+    "signup/confirm/<str:token>/",
+    "invitations/<str:token>/",
+    "password-reset/<uidb64>/<token>/",
+}
+
+VIEW_ON_SITE = "admin/r/<path:content_type_id>/<path:object_id>/"
+
+
+def routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from routes(entry, route)
+        elif isinstance(entry, URLPattern):
+            yield route, set(entry.pattern.regex.groupindex)
+
+
+def object_of(model, org, owner):
+    """One row of `model` belonging to `org`."""
+    if model is Organization:
+        return org
+    if model is User:
+        return UserFactory(organization=org)
+    if model is Invitation:
+        return InvitationFactory(organization=org, invited_by=owner)
+    if model is LogEntry:
+        return LogEntry.objects.log_actions(
+            user_id=owner.pk,
+            queryset=[owner],
+            action_flag=CHANGE,
+            change_message="x",
+            single_object=True,
+        )
+    # Global tables, for the operator only.
+    if model is Group:
+        return Group.objects.create(name="Global group")
+    login = {
+        "user_agent": "",
+        "ip_address": "10.0.0.1",
+        "username": owner.email,
+        "http_accept": "",
+        "path_info": "/login/",
+    }
+    if model is AccessAttempt:
+        return AccessAttempt.objects.create(
+            **login, get_data="", post_data="", failures_since_start=1
+        )
+    if model in (AccessLog, AccessFailureLog):
+        return model.objects.create(**login)
+    raise AssertionError(f"Tell the cross-tenant walk how to make a {model.__name__} row")
+
+
+def product_urls(org, owner):
+    """(method, url) for each object-bearing route of our own views."""
+    invitation = InvitationFactory(organization=org, invited_by=owner)
+    member = UserFactory(organization=org, role=Role.RECRUITER)
+    return {
+        "team/invitations/<int:pk>/revoke/": ("post", f"/team/invitations/{invitation.pk}/revoke/"),
+        "team/members/<int:pk>/deactivate/": ("post", f"/team/members/{member.pk}/deactivate/"),
+        "team/members/<int:pk>/reactivate/": ("post", f"/team/members/{member.pk}/reactivate/"),
+    }
+
+
+def admin_urls(org, owner):
+    urls = {}
+    all_routes = list(routes())
+    for model in site._registry:
+        pk = str(object_of(model, org, owner).pk)
+        prefix = f"admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for route, params in all_routes:
+            if route.startswith(prefix) and params & {"object_id", "id"}:
+                path = route.replace("<path:object_id>", pk).replace("<id>", pk)
+                urls[route] = ("get", "/" + path)
+    user = UserFactory(organization=org)
+    content_type = ContentType.objects.get_for_model(User)
+    urls[VIEW_ON_SITE] = ("get", f"/admin/r/{content_type.pk}/{user.pk}/")
+    return urls
+
+
+def test_every_object_url_is_closed_to_other_organizations(client, org, admin_user, other_admin):
+    urls = {**product_urls(org, admin_user), **admin_urls(org, admin_user)}
+
+    object_routes = {
+        r for r, params in routes() if params - NON_OBJECT_PARAMS
+    } - SIGNED_TOKEN_ROUTES
+    uncovered = object_routes - set(urls)
+    assert not uncovered, f"Add these URLs to the cross-tenant walk: {sorted(uncovered)}"
+
+    client.force_login(other_admin)
+    for route, (method, url) in urls.items():
+        # Followed: admin's "<id>/" only redirects to "<id>/change/".
+        status = getattr(client, method)(url, follow=True).status_code
+        assert status in (403, 404), (
+            f"{route}: {method.upper()} {url} gave {status} to another team"
+        )
+    # Their attempts changed nothing.
+    assert not Invitation.objects.filter(organization=org, revoked_at__isnull=False).exists()
+    assert not User.objects.filter(organization=org, is_active=False).exists()
+
+    # The owner's admin does reach each URL, so the 404s above mean "hidden", not "broken URL".
+    client.force_login(admin_user)
+    for route, (method, url) in urls.items():
+        if route == VIEW_ON_SITE and not hasattr(User, "get_absolute_url"):
+            continue  # no model of ours has a public page yet: 404 for everybody
+        assert getattr(client, method)(url).status_code != 404, (
+            f"{route}: {url} is broken for its owner"
+        )
