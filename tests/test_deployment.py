@@ -1,5 +1,6 @@
 """Production settings, Compose file: what an operator deploying outreach relies on."""
 
+import json
 import os
 import subprocess
 import sys
@@ -70,3 +71,18 @@ def test_compose_file_describes_the_production_services():
         assert env["DJANGO_SETTINGS_MODULE"] == "outreach.settings.production"
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
+
+
+def test_production_logs_are_one_json_object_per_line():
+    result = run_django(
+        {},
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('outreach.check').warning('mailbox %s paused', 42)",
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "outreach.check" in line]
+    record = json.loads(line)
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "outreach.check"
+    assert record["message"] == "mailbox 42 paused"
