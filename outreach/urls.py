@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -34,5 +34,7 @@ urlpatterns = [
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("team/members/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("team/members/<int:pk>/reactivate/", views.member_reactivate, name="member_reactivate"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("senders/", include("senders.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from . import selectors, services
+from . import clock, selectors, services
 from .celery import app as celery_app
 from .forms import AcceptInvitationForm, InviteForm, LoginForm, ProductPasswordResetForm, SignupForm
 from .models import Invitation, User
@@ -254,3 +254,10 @@ def healthz(request):
         {"status": "ok" if healthy else "unhealthy", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@login_required
+def notifications(request):
+    items = list(request.user.notifications.all()[:100])
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=clock.now())
+    return render(request, "outreach/notifications.html", {"items": items})

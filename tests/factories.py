@@ -64,3 +64,25 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     invited_by = factory.SubFactory(
         UserFactory, organization=factory.SelfAttribute("..organization"), role=Role.ADMIN
     )
+
+
+class MailboxFactory(factory.django.DjangoModelFactory):
+    """A mailbox row as if connected; tests that talk to Gmail connect through the sandbox."""
+
+    class Meta:
+        model = "senders.Mailbox"
+
+    owner = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("owner.organization")
+    email = factory.SelfAttribute("owner.email")
+    refresh_token = "1//sandbox-refresh-token"
+    scopes = ["https://www.googleapis.com/auth/gmail.modify"]
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "senders.Delegation"
+
+    grantor = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("grantor.organization")
+    delegate = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..organization"))

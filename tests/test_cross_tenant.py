@@ -11,7 +11,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from outreach.models import Invitation, Organization, Role, User
-from tests.factories import InvitationFactory, UserFactory
+from senders.models import Delegation, Mailbox
+from tests.factories import (
+    DelegationFactory,
+    InvitationFactory,
+    MailboxFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +28,7 @@ SIGNED_TOKEN_ROUTES = {
     "signup/confirm/<str:token>/",
     "invitations/<str:token>/",
     "password-reset/<uidb64>/<token>/",
+    "senders/review/<str:token>/",
 }
 
 VIEW_ON_SITE = "admin/r/<path:content_type_id>/<path:object_id>/"
@@ -53,6 +60,10 @@ def object_of(model, org, owner):
             change_message="x",
             single_object=True,
         )
+    if model is Mailbox:
+        return MailboxFactory(owner=UserFactory(organization=org))
+    if model is Delegation:
+        return DelegationFactory(grantor=owner)
     # Global tables, for the operator only.
     if model is Group:
         return Group.objects.create(name="Global group")
@@ -76,7 +87,31 @@ def product_urls(org, owner):
     """(method, url) for each object-bearing route of our own views."""
     invitation = InvitationFactory(organization=org, invited_by=owner)
     member = UserFactory(organization=org, role=Role.RECRUITER)
+    mailbox = MailboxFactory(owner=owner)
+    delegation = DelegationFactory(grantor=owner, delegate=member)
+    granted = DelegationFactory(grantor=member, delegate=owner)
     return {
+        "senders/mailboxes/<int:pk>/disconnect/": (
+            "post",
+            f"/senders/mailboxes/{mailbox.pk}/disconnect/",
+        ),
+        "senders/mailboxes/<int:pk>/check/": ("post", f"/senders/mailboxes/{mailbox.pk}/check/"),
+        "senders/delegations/<int:pk>/resend/": (
+            "post",
+            f"/senders/delegations/{granted.pk}/resend/",
+        ),
+        "senders/delegations/<int:pk>/approve/": (
+            "post",
+            f"/senders/delegations/{delegation.pk}/approve/",
+        ),
+        "senders/delegations/<int:pk>/reject/": (
+            "post",
+            f"/senders/delegations/{delegation.pk}/reject/",
+        ),
+        "senders/delegations/<int:pk>/revoke/": (
+            "post",
+            f"/senders/delegations/{delegation.pk}/revoke/",
+        ),
         "team/invitations/<int:pk>/revoke/": ("post", f"/team/invitations/{invitation.pk}/revoke/"),
         "team/members/<int:pk>/deactivate/": ("post", f"/team/members/{member.pk}/deactivate/"),
         "team/members/<int:pk>/reactivate/": ("post", f"/team/members/{member.pk}/reactivate/"),
@@ -118,6 +153,8 @@ def test_every_object_url_is_closed_to_other_organizations(client, org, admin_us
     # Their attempts changed nothing.
     assert not Invitation.objects.filter(organization=org, revoked_at__isnull=False).exists()
     assert not User.objects.filter(organization=org, is_active=False).exists()
+    assert not Delegation.objects.exclude(status=Delegation.Status.PENDING).exists()
+    assert not Mailbox.objects.exclude(status=Mailbox.Status.CONNECTED).exists()
 
     # The owner's admin does reach each URL, so the 404s above mean "hidden", not "broken URL".
     client.force_login(admin_user)

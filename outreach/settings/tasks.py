@@ -28,4 +28,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Periodic work; later features add their ticks here.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "expire-delegation-requests": {
+        "task": "senders.tasks.expire_delegation_requests",
+        "schedule": 60 * 60,
+    },
+}

@@ -1,0 +1,86 @@
+from django.contrib import admin
+
+from outreach.admin import TenantAdmin
+
+from .models import Delegation, DelegationEvent, Mailbox, SendAsAlias
+
+
+class SendAsAliasInline(admin.TabularInline):
+    model = SendAsAlias
+    extra = 0
+    fields = ("email", "display_name", "is_primary", "is_default", "verified")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(TenantAdmin):
+    list_display = (
+        "email",
+        "owner",
+        "status",
+        "last_success_at",
+        "last_error_at",
+        "daily_send_cap",
+    )
+    list_filter = ("status",)
+    search_fields = ("email", "owner__email")
+    # The refresh token is never shown, not even encrypted.
+    fields = (
+        "email",
+        "owner",
+        "display_name",
+        "status",
+        "scopes",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "history_id",
+        "connected_at",
+        "daily_send_cap",
+    )
+    readonly_fields = (
+        "email",
+        "owner",
+        "status",
+        "scopes",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "history_id",
+        "connected_at",
+    )
+    inlines = [SendAsAliasInline]
+
+    def has_add_permission(self, request):
+        return False  # mailboxes are connected through Google by their owner
+
+
+class DelegationEventInline(admin.TabularInline):
+    model = DelegationEvent
+    extra = 0
+    fields = ("at", "kind", "actor", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(TenantAdmin):
+    """The audit trail of who may send as whom; decisions are the two people's own."""
+
+    list_display = ("delegate", "grantor", "mailbox", "status", "requested_at", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("delegate__email", "grantor__email")
+    inlines = [DelegationEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

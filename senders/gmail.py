@@ -1,0 +1,293 @@
+"""The only module that knows Google's OAuth and Gmail API: it builds the flows and the client
+(base URLs from settings), and turns Google's errors into the exceptions below."""
+
+import functools
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import google_auth_httplib2
+import httplib2
+import requests
+from django.conf import settings
+from google.auth import jwt
+from google.auth.exceptions import RefreshError, TransportError
+from google.auth.transport.requests import Request
+from google.oauth2.credentials import Credentials
+from google_auth_oauthlib.flow import Flow
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+# gmail.modify is the one scope that covers all we do: send, read replies in our threads,
+# insert the sync notice into the sender's thread, list send-as aliases, and trash the
+# tracking-pixel copy in Sent. Every restricted scope costs the same verification, so asking
+# for gmail.readonly + gmail.send + gmail.insert instead would only add consent lines.
+MODIFY = "https://www.googleapis.com/auth/gmail.modify"
+MAILBOX_SCOPES = (MODIFY,)
+IDENTITY_SCOPES = ("openid", "email")
+SCOPE_PURPOSES = {
+    MODIFY: "Send your sequence emails, notice replies in those threads, add the ATS sync "
+    "notice to your own copy of the thread, read your send-as addresses, and remove the "
+    "tracking copy from Sent.",
+}
+HTTP_TIMEOUT = 30
+
+
+class GmailError(Exception):
+    """A Gmail or Google OAuth call that failed; the message is safe to show."""
+
+
+class GrantRevoked(GmailError):
+    """The refresh token no longer works (revoked, password changed, unused for six months)."""
+
+
+class MissingScopes(GmailError):
+    """The grant lacks a scope the call needs."""
+
+
+class RateLimited(GmailError):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GmailUnavailable(GmailError):
+    """Google answered 5xx or could not be reached: try again later."""
+
+
+class NotFound(GmailError):
+    pass
+
+
+class AuthorizationDenied(GmailError):
+    """The person pressed Deny (or Google refused the request) on the consent page."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    refresh_token: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    email: str
+    history_id: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    email: str
+    display_name: str
+    is_primary: bool
+    is_default: bool
+    verified: bool
+
+
+# OAuth ------------------------------------------------------------------------------------------
+
+
+def _client_config() -> dict:
+    return {
+        "web": {
+            "client_id": settings.GOOGLE_OAUTH_CLIENT_ID,
+            "client_secret": settings.GOOGLE_OAUTH_CLIENT_SECRET,
+            "auth_uri": settings.GOOGLE_AUTH_URI,
+            "token_uri": settings.GOOGLE_TOKEN_URI,
+        }
+    }
+
+
+def _flow(redirect_uri: str, scopes, **kwargs) -> Flow:
+    if settings.SANDBOX:
+        # The sandbox speaks plain http on localhost; oauthlib refuses that unless told.
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    # Google may grant fewer scopes than asked (the person can untick one): we read what was
+    # granted instead of letting oauthlib raise.
+    os.environ["OAUTHLIB_RELAX_TOKEN_SCOPE"] = "1"  # noqa: S105 - a switch, not a secret
+    return Flow.from_client_config(
+        _client_config(), scopes=list(scopes), redirect_uri=redirect_uri, **kwargs
+    )
+
+
+def authorization_url(redirect_uri: str, *, login_hint: str = "") -> tuple[str, str, str]:
+    """Where to send the person to grant us their mailbox: (url, state, code_verifier). The
+    state and verifier must be kept (in the session) for `exchange_code`."""
+    return _authorization(
+        redirect_uri, MAILBOX_SCOPES, login_hint, access_type="offline", prompt="consent"
+    )
+
+
+def sign_in_url(redirect_uri: str, *, login_hint: str = "") -> tuple[str, str, str]:
+    """Google sign-in (identity only) for people who have no password with us."""
+    return _authorization(
+        redirect_uri, IDENTITY_SCOPES, login_hint, access_type="online", prompt="select_account"
+    )
+
+
+def _authorization(redirect_uri, scopes, login_hint, **params) -> tuple[str, str, str]:
+    flow = _flow(redirect_uri, scopes)
+    if login_hint:
+        params["login_hint"] = login_hint
+    url, state = flow.authorization_url(**params)
+    return url, state, flow.code_verifier
+
+
+def _fetch_token(redirect_uri, scopes, *, state, code_verifier, callback_url) -> dict:
+    query = parse_qs(urlsplit(callback_url).query)
+    if "error" in query:
+        raise AuthorizationDenied(
+            "Access was not granted." if query["error"] == ["access_denied"] else query["error"][0]
+        )
+    if query.get("state") != [state]:
+        raise AuthorizationDenied("This sign-in attempt expired or came from elsewhere. Try again.")
+    flow = _flow(redirect_uri, scopes, state=state, code_verifier=code_verifier)
+    try:
+        return flow.fetch_token(authorization_response=callback_url)
+    except Exception as exc:  # oauthlib raises its own class for each RFC 6749 error code
+        raise AuthorizationDenied(f"Google refused the sign-in: {exc}") from exc
+
+
+def exchange_code(redirect_uri: str, *, state: str, code_verifier: str, callback_url: str) -> Grant:
+    """Trades the code in Google's redirect for a refresh token and the granted scopes."""
+    token = _fetch_token(
+        redirect_uri,
+        MAILBOX_SCOPES,
+        state=state,
+        code_verifier=code_verifier,
+        callback_url=callback_url,
+    )
+    if not token.get("refresh_token"):
+        raise AuthorizationDenied("Google did not grant offline access. Try connecting again.")
+    scope = token.get("scope") or []
+    scopes = tuple(scope.split() if isinstance(scope, str) else scope)
+    return Grant(refresh_token=token["refresh_token"], scopes=scopes)
+
+
+def identify(redirect_uri: str, *, state: str, code_verifier: str, callback_url: str) -> str:
+    """The verified address of the Google account that signed in."""
+    token = _fetch_token(
+        redirect_uri,
+        IDENTITY_SCOPES,
+        state=state,
+        code_verifier=code_verifier,
+        callback_url=callback_url,
+    )
+    # Received straight from Google's token endpoint over TLS, the ID token needs no signature
+    # check (Google's OpenID Connect guide); its audience still does.
+    claims = jwt.decode(token.get("id_token", ""), verify=False)
+    if claims.get("aud") != settings.GOOGLE_OAUTH_CLIENT_ID:
+        raise AuthorizationDenied("Google's answer was meant for another application.")
+    if not claims.get("email") or not claims.get("email_verified"):
+        raise AuthorizationDenied("Google did not confirm the account's email address.")
+    return claims["email"].lower()
+
+
+def revoke(refresh_token: str) -> None:
+    """Revokes the grant at Google. A grant that is already gone counts as revoked."""
+    try:
+        response = requests.post(
+            settings.GOOGLE_REVOKE_URI, data={"token": refresh_token}, timeout=HTTP_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise GmailUnavailable("Google could not be reached to revoke access.") from exc
+    if response.status_code >= 500:
+        raise GmailUnavailable("Google could not revoke access right now.")
+
+
+# Gmail API --------------------------------------------------------------------------------------
+
+
+def _reason(error: HttpError) -> str:
+    details = getattr(error, "error_details", None) or []
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return details[0].get("reason", "")
+    return ""
+
+
+def _translate_errors(function):
+    """Google's exceptions, whatever the call, become ours."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except RefreshError as exc:
+            if "invalid_grant" in str(exc):
+                raise GrantRevoked(
+                    "Google no longer accepts this connection (access was revoked or expired)."
+                ) from exc
+            raise GmailUnavailable(f"Google refused to refresh access: {exc}") from exc
+        except TransportError as exc:
+            raise GmailUnavailable("Google could not be reached.") from exc
+        except HttpError as exc:
+            status, reason = exc.resp.status, _reason(exc)
+            if status == 403 and reason == "insufficientPermissions":
+                raise MissingScopes("The connection lacks a permission this needs.") from exc
+            if status == 429 or reason in ("rateLimitExceeded", "userRateLimitExceeded"):
+                retry_after = exc.resp.get("retry-after")
+                raise RateLimited(
+                    "Gmail asks us to slow down.", float(retry_after) if retry_after else None
+                ) from exc
+            if status == 401:
+                raise GrantRevoked("Google no longer accepts this connection.") from exc
+            if status == 404:
+                raise NotFound("Gmail does not know that item.") from exc
+            if status >= 500:
+                raise GmailUnavailable(f"Gmail is unavailable ({status}).") from exc
+            raise GmailError(f"Gmail refused the request ({status} {reason}).") from exc
+        except (OSError, httplib2.HttpLib2Error) as exc:
+            raise GmailUnavailable("Gmail could not be reached.") from exc
+
+    return wrapper
+
+
+def credentials(refresh_token: str, scopes) -> Credentials:
+    return Credentials(
+        token=None,
+        refresh_token=refresh_token,
+        token_uri=settings.GOOGLE_TOKEN_URI,
+        client_id=settings.GOOGLE_OAUTH_CLIENT_ID,
+        client_secret=settings.GOOGLE_OAUTH_CLIENT_SECRET,
+        scopes=list(scopes),
+    )
+
+
+@_translate_errors
+def refresh(creds: Credentials) -> None:
+    creds.refresh(Request())
+
+
+def _service(creds: Credentials):
+    # Passing http= (not credentials=) is how the timeout is set; both at once is refused.
+    http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT))
+    return build(
+        "gmail",
+        "v1",
+        http=http,
+        client_options={"api_endpoint": settings.GMAIL_API_ENDPOINT},
+        cache_discovery=False,
+        static_discovery=True,
+    )
+
+
+@_translate_errors
+def get_profile(creds: Credentials) -> Profile:
+    profile = _service(creds).users().getProfile(userId="me").execute()
+    return Profile(email=profile["emailAddress"].lower(), history_id=str(profile["historyId"]))
+
+
+@_translate_errors
+def list_send_as(creds: Credentials) -> list[Alias]:
+    response = _service(creds).users().settings().sendAs().list(userId="me").execute()
+    return [
+        Alias(
+            email=entry["sendAsEmail"].lower(),
+            display_name=entry.get("displayName", ""),
+            is_primary=bool(entry.get("isPrimary")),
+            is_default=bool(entry.get("isDefault")),
+            # The primary address needs no verification and carries no verificationStatus.
+            verified=bool(entry.get("isPrimary")) or entry.get("verificationStatus") == "accepted",
+        )
+        for entry in response.get("sendAs", [])
+    ]

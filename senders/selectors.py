@@ -1,0 +1,53 @@
+from django.db.models import Prefetch, Q
+
+from outreach.models import User
+
+from .models import Delegation, DelegationEvent, Mailbox
+
+
+def own_mailboxes(user: User):
+    return Mailbox.objects.filter(owner=user).prefetch_related("aliases").order_by("email")
+
+
+def delegations_held(user: User):
+    """Inboxes `user` asked to send from, newest first (open ones first)."""
+    return (
+        Delegation.objects.filter(delegate=user)
+        .select_related("grantor", "mailbox")
+        .order_by("status", "-requested_at")
+    )
+
+
+def delegations_granted(user: User):
+    """Who asked to send from `user`'s inbox."""
+    return (
+        Delegation.objects.filter(grantor=user)
+        .select_related("delegate", "mailbox")
+        .order_by("status", "-requested_at")
+    )
+
+
+def recent_events(user: User, limit: int = 30):
+    """The audit trail of the delegations `user` is party to."""
+    return (
+        DelegationEvent.objects.filter(Q(delegation__grantor=user) | Q(delegation__delegate=user))
+        .select_related("actor", "delegation__grantor", "delegation__delegate")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def sendable_mailboxes(user: User):
+    """Mailboxes `user` may pick as a sender: their own and those they are authorized for."""
+    return (
+        Mailbox.objects.filter(organization_id=user.organization_id)
+        .filter(
+            Q(owner=user)
+            | Q(
+                delegations__delegate=user,
+                delegations__status=Delegation.Status.APPROVED,
+                owner__is_active=True,
+            )
+        )
+        .distinct()
+        .prefetch_related(Prefetch("aliases"))
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "senders"
+
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("connect/", views.connect, name="connect"),
+    path("google/callback/", views.google_callback, name="google_callback"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("mailboxes/<int:pk>/disconnect/", views.disconnect, name="disconnect"),
+    path("mailboxes/<int:pk>/check/", views.check, name="check"),
+    path("delegations/request/", views.request_access, name="request_access"),
+    path("delegations/invite/", views.invite, name="invite"),
+    path("delegations/<int:pk>/resend/", views.resend, name="resend"),
+    path("delegations/<int:pk>/approve/", views.approve, name="approve"),
+    path("delegations/<int:pk>/reject/", views.reject, name="reject"),
+    path("delegations/<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("review/<str:token>/", views.review, name="review"),
+]
