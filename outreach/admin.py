@@ -131,13 +131,35 @@ class TenantAdmin(admin.ModelAdmin):
         return scoped
 
 
-class EmailDomainInline(admin.TabularInline):
-    model = EmailDomain
+class ReadOnlyTenantInline(admin.TabularInline):
+    """Rows shown under their parent (already scoped) for the record, never edited here."""
+
     extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return is_operator(request) or request.user.is_org_admin
+
+
+class EmailDomainInline(ReadOnlyTenantInline):
+    """A domain is only ever claimed by confirming an address on it; the operator may fix one."""
+
+    model = EmailDomain
     fields = ("domain", "verified_at", "verified_by")
 
     def get_readonly_fields(self, request, obj=None):
-        # A domain is only ever claimed by confirming an address on it.
         return () if is_operator(request) else self.fields
 
     def has_add_permission(self, request, obj=None):
@@ -148,9 +170,6 @@ class EmailDomainInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return is_operator(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_operator(request) or request.user.is_org_admin
 
 
 @admin.register(Organization)

@@ -1,19 +1,13 @@
 from django.contrib import admin
 
-from outreach.admin import TenantAdmin
+from outreach.admin import ReadOnlyTenantInline, TenantAdmin
 
 from .models import Delegation, DelegationEvent, Mailbox, SendAsAlias
 
 
-class SendAsAliasInline(admin.TabularInline):
+class SendAsAliasInline(ReadOnlyTenantInline):
     model = SendAsAlias
-    extra = 0
     fields = ("email", "display_name", "is_primary", "is_default", "verified")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Mailbox)
@@ -59,15 +53,9 @@ class MailboxAdmin(TenantAdmin):
         return False  # mailboxes are connected through Google by their owner
 
 
-class DelegationEventInline(admin.TabularInline):
+class DelegationEventInline(ReadOnlyTenantInline):
     model = DelegationEvent
-    extra = 0
     fields = ("at", "kind", "actor", "note")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delegation)
