@@ -16,6 +16,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 WEB_ADDRESS = "127.0.0.1:8000"
+SANDBOX_ADDRESS = "127.0.0.1:8001"
 
 
 def _answers(host: str, port: int) -> bool:
@@ -91,12 +92,25 @@ def _manage(env, *args) -> None:
 def run() -> int:
     from honcho.manager import Manager
 
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), **ensure_services("run")}
+    env = {
+        # The sandbox plays Google (and receives the product's own emails, so a tester reads
+        # invitations and approval requests in the recipients' sandbox inboxes).
+        "SANDBOX": "1",
+        "SANDBOX_URL": f"http://{SANDBOX_ADDRESS}",
+        "EMAIL_BACKEND": "sandbox.mail_backend.SandboxInboxBackend",
+        "DEBUG": "1",
+        **os.environ,
+        **ensure_services("run"),
+    }
     _manage(env, "migrate", "--no-input")
     _manage(env, "load_demo")
+    _manage(env, "load_sandbox_demo")
     python = shlex.quote(sys.executable)
     manager = Manager()
     manager.add_process("web", f"{python} manage.py runserver {WEB_ADDRESS}", env=env, cwd=BASE_DIR)
+    manager.add_process(
+        "sandbox", f"{python} manage.py runsandbox {SANDBOX_ADDRESS}", env=env, cwd=BASE_DIR
+    )
     manager.add_process(
         "worker",
         f"{python} -m celery -A outreach worker -l info --concurrency 2",
@@ -107,7 +121,11 @@ def run() -> int:
     manager.add_process(
         "beat", f"{python} -m celery -A outreach beat -l info -s {schedule}", env=env, cwd=BASE_DIR
     )
-    print(f"\n  outreach is starting at http://{WEB_ADDRESS}/  (Ctrl-C stops everything)\n")
+    print(
+        f"\n  outreach is starting at http://{WEB_ADDRESS}/"
+        f"\n  sandbox Google (inboxes, consent, faults) at http://{SANDBOX_ADDRESS}/sandbox/"
+        "\n  Ctrl-C stops everything\n"
+    )
     manager.loop()
     return manager.returncode or 0
 

@@ -2,6 +2,7 @@
 (base URLs from settings), and turns Google's errors into the exceptions below."""
 
 import functools
+import json
 import os
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -199,10 +200,12 @@ def revoke(refresh_token: str) -> None:
 
 
 def _reason(error: HttpError) -> str:
-    details = getattr(error, "error_details", None) or []
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return details[0].get("reason", "")
-    return ""
+    """The legacy `errors[0].reason` ("insufficientPermissions", "userRateLimitExceeded"):
+    the client's `error_details` prefers the newer `details` list, whose reasons differ."""
+    try:
+        return json.loads(error.content)["error"]["errors"][0]["reason"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
 
 
 def _translate_errors(function):

@@ -10,18 +10,20 @@ def own_mailboxes(user: User):
 
 
 def delegations_held(user: User):
-    """Inboxes `user` asked to send from, newest first (open ones first)."""
+    """Inboxes `user` can send from or asked for; ended ones live on in the history."""
     return (
-        Delegation.objects.filter(delegate=user)
+        Delegation.objects.filter(
+            delegate=user, status__in=[*Delegation.OPEN, Delegation.Status.EXPIRED]
+        )
         .select_related("grantor", "mailbox")
         .order_by("status", "-requested_at")
     )
 
 
 def delegations_granted(user: User):
-    """Who asked to send from `user`'s inbox."""
+    """Who may send, or asks to send, from `user`'s inbox."""
     return (
-        Delegation.objects.filter(grantor=user)
+        Delegation.objects.filter(grantor=user, status__in=Delegation.OPEN)
         .select_related("delegate", "mailbox")
         .order_by("status", "-requested_at")
     )

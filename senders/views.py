@@ -62,9 +62,10 @@ def settings_page(request):
             "held": selectors.delegations_held(user),
             "granted": selectors.delegations_granted(user),
             "events": selectors.recent_events(user),
-            "connect_form": ConnectForm(initial={"email": user.email}),
-            "request_form": RequestAccessForm(),
-            "invite_form": InviteSenderForm(),
+            # Three forms on one page: distinct ids keep every label tied to its own field.
+            "connect_form": ConnectForm(initial={"email": user.email}, auto_id="connect_%s"),
+            "request_form": RequestAccessForm(auto_id="request_%s"),
+            "invite_form": InviteSenderForm(auto_id="invite_%s"),
             "is_sender_only": user.role == Role.SENDER,
             "scope_purposes": gmail.SCOPE_PURPOSES,
         },

@@ -14,6 +14,8 @@ from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 # around it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
@@ -178,10 +180,15 @@ def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def link_in(email) -> str:
-    """The path of the one product link in an email (both its text and HTML parts carry it)."""
+def link_in(email, containing: str = "") -> str:
+    """The path of the one product link in an email (its text and HTML parts both carry it),
+    or of the one link whose path contains `containing`."""
     import re
 
-    paths = set(re.findall(r"http://testserver(/[^\s\"<]+)", email.body))
+    paths = {
+        path
+        for path in re.findall(r"http://testserver(/[^\s\"<]+)", email.body)
+        if containing in path
+    }
     assert len(paths) == 1, email.body
     return paths.pop()

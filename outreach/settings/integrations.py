@@ -19,8 +19,14 @@ else:
     _greenhouse = "https://harvest.greenhouse.io/v1"
     _greenhouse_auth = "https://auth.greenhouse.io/token"
 
-GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
-GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+# With the sandbox, a client it registers for itself (load_sandbox_demo); real ones come from
+# Google Cloud Console.
+GOOGLE_OAUTH_CLIENT_ID = env.str(
+    "GOOGLE_OAUTH_CLIENT_ID", default="outreach-dev.apps.googleusercontent.com" if SANDBOX else ""
+)
+GOOGLE_OAUTH_CLIENT_SECRET = env.str(
+    "GOOGLE_OAUTH_CLIENT_SECRET", default="outreach-dev-secret" if SANDBOX else ""
+)
 GOOGLE_AUTH_URI = env.str("GOOGLE_AUTH_URI", default=f"{_google_accounts}/o/oauth2/auth")
 GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default=f"{_google_oauth}/token")
 GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default=f"{_google_oauth}/revoke")
