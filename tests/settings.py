@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("SANDBOX", "1")
+# Nothing listens on the discard port: a test that did not start the sandbox fixture can never
+# reach a developer's running sandbox on 8001.
+os.environ.setdefault("SANDBOX_URL", "http://127.0.0.1:9")
 
 from outreach.settings import *  # noqa: F403
 from outreach.settings import INSTALLED_APPS, STORAGES
