@@ -15,6 +15,10 @@ class Organization(models.Model):
     seats = models.PositiveIntegerField(
         default=5, help_text="Admins and recruiters each take a seat; sender-only users do not."
     )
+    recent_contact_days = models.PositiveIntegerField(
+        default=30,
+        help_text="Enrolling someone a teammate emailed within this many days warns who it was.",
+    )
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     # Scoping an Organization queryset means keeping the user's own row.

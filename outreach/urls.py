@@ -36,5 +36,6 @@ urlpatterns = [
     path("team/members/<int:pk>/reactivate/", views.member_reactivate, name="member_reactivate"),
     path("notifications/", views.notifications, name="notifications"),
     path("senders/", include("senders.urls")),
+    path("", include("sequences.urls")),
     path("admin/", admin.site.urls),
 ]

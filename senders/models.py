@@ -66,7 +66,9 @@ class SendAsAlias(models.Model):
 
     class Meta:
         ordering = ["-is_primary", "email"]
-        constraints = [models.UniqueConstraint("mailbox", "email", name="alias_unique_per_mailbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "email"], name="alias_unique_per_mailbox")
+        ]
         verbose_name_plural = "send-as aliases"
 
     def __str__(self):
@@ -112,8 +114,7 @@ class Delegation(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                "grantor",
-                "delegate",
+                fields=["grantor", "delegate"],
                 condition=models.Q(status__in=["pending", "approved"]),
                 name="delegation_one_open_per_pair",
             ),

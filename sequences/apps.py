@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SequencesConfig(AppConfig):
     name = "sequences"
     verbose_name = "Sequences"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (subscribes to senders' and outreach's announcements)

@@ -71,6 +71,7 @@ class MailboxFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "senders.Mailbox"
+        django_get_or_create = ("email",)  # one mailbox per address, as in the product
 
     owner = factory.SubFactory(UserFactory)
     organization = factory.SelfAttribute("owner.organization")
@@ -86,3 +87,63 @@ class DelegationFactory(factory.django.DjangoModelFactory):
     grantor = factory.SubFactory(UserFactory)
     organization = factory.SelfAttribute("grantor.organization")
     delegate = factory.SubFactory(UserFactory, organization=factory.SelfAttribute("..organization"))
+
+
+class SequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.Sequence"
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("owner.organization")
+    name = factory.Sequence(lambda n: f"Backend engineers {n}")
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        """Two email stages unless told otherwise (stages=0: none)."""
+        if not create or extracted == 0:
+            return
+        for position in range(extracted or 2):
+            StageFactory(sequence=self, position=position)
+
+
+class StageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.Stage"
+
+    sequence = factory.SubFactory(SequenceFactory, stages=0)
+    position = 0
+    kind = "email"
+    delay_days = factory.LazyAttribute(lambda o: 0 if o.position == 0 else 3)
+    subject = factory.LazyAttribute(
+        lambda o: "Quick question, {{first_name}}" if o.position == 0 else ""
+    )
+    body_html = "<p>Hi {{first_name|there}},</p><p>Are you open to a chat about {{company}}?</p>"
+    body_text = "Hi {{first_name|there}},\n\nAre you open to a chat about {{company}}?"
+
+
+class ProspectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.Prospect"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"candidate{n}@candidates.example")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    company = "Initech"
+    title = "Engineer"
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.Enrollment"
+
+    sequence = factory.SubFactory(SequenceFactory)
+    organization = factory.SelfAttribute("sequence.organization")
+    prospect = factory.SubFactory(
+        ProspectFactory, organization=factory.SelfAttribute("..organization")
+    )
+    enrolled_by = factory.SelfAttribute("sequence.owner")
+    mailbox = factory.SubFactory(MailboxFactory, owner=factory.SelfAttribute("..enrolled_by"))
+    current_stage = factory.LazyAttribute(lambda o: o.sequence.stages.order_by("position").first())
+    next_action_at = factory.LazyFunction(timezone.now)

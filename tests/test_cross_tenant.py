@@ -12,10 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from outreach.models import Invitation, Organization, Role, User
 from senders.models import Delegation, Mailbox
+from sequences.models import Enrollment, Prospect, Sequence, Stage, Task
 from tests.factories import (
     DelegationFactory,
+    EnrollmentFactory,
     InvitationFactory,
     MailboxFactory,
+    ProspectFactory,
+    SequenceFactory,
     UserFactory,
 )
 
@@ -64,6 +68,12 @@ def object_of(model, org, owner):
         return MailboxFactory(owner=UserFactory(organization=org))
     if model is Delegation:
         return DelegationFactory(grantor=owner)
+    if model is Sequence:
+        return SequenceFactory(owner=owner)
+    if model is Prospect:
+        return ProspectFactory(organization=org)
+    if model is Enrollment:
+        return EnrollmentFactory(sequence=SequenceFactory(owner=owner))
     # Global tables, for the operator only.
     if model is Group:
         return Group.objects.create(name="Global group")
@@ -90,7 +100,42 @@ def product_urls(org, owner):
     mailbox = MailboxFactory(owner=owner)
     delegation = DelegationFactory(grantor=owner, delegate=member)
     granted = DelegationFactory(grantor=member, delegate=owner)
+    sequence = SequenceFactory(owner=owner, stages=2)
+    stage, second = sequence.stages.order_by("position")
+    prospect = ProspectFactory(organization=org)
+    enrollment = EnrollmentFactory(sequence=sequence, mailbox=mailbox, prospect=prospect)
+    manual = Stage.objects.create(sequence=sequence, position=2, kind="manual", manual_kind="call")
+    task = Task.objects.create(
+        organization=org, enrollment=enrollment, stage=manual, assignee=owner
+    )
+    seq = f"/sequences/{sequence.pk}"
     return {
+        "sequences/<int:pk>/": ("get", f"{seq}/"),
+        "sequences/<int:pk>/settings/": ("post", f"{seq}/settings/"),
+        "sequences/<int:pk>/shares/": ("post", f"{seq}/shares/"),
+        "sequences/<int:pk>/clone/": ("post", f"{seq}/clone/"),
+        "sequences/<int:pk>/archive/": ("post", f"{seq}/archive/"),
+        "sequences/<int:pk>/pause/": ("post", f"{seq}/pause/"),
+        "sequences/<int:pk>/enroll/": ("post", f"{seq}/enroll/"),
+        "sequences/<int:pk>/stages/new/": ("post", f"{seq}/stages/new/"),
+        "sequences/<int:pk>/stages/<int:stage_pk>/": ("get", f"{seq}/stages/{stage.pk}/"),
+        "sequences/<int:pk>/stages/<int:stage_pk>/delete/": (
+            "post",
+            f"{seq}/stages/{second.pk}/delete/",
+        ),
+        "sequences/<int:pk>/stages/<int:stage_pk>/move/": (
+            "post",
+            f"{seq}/stages/{stage.pk}/move/",
+        ),
+        "sequences/<int:pk>/stages/<int:stage_pk>/preview/": (
+            "get",
+            f"{seq}/stages/{stage.pk}/preview/",
+        ),
+        "enrollments/<int:pk>/<slug:action>/": ("post", f"/enrollments/{enrollment.pk}/pause/"),
+        "prospects/<int:pk>/": ("get", f"/prospects/{prospect.pk}/"),
+        "prospects/<int:pk>/do-not-contact/": ("post", f"/prospects/{prospect.pk}/do-not-contact/"),
+        "tasks/<int:pk>/complete/": ("post", f"/tasks/{task.pk}/complete/"),
+        "team/members/<int:user_pk>/hand-over/": ("get", f"/team/members/{member.pk}/hand-over/"),
         "senders/mailboxes/<int:pk>/disconnect/": (
             "post",
             f"/senders/mailboxes/{mailbox.pk}/disconnect/",
@@ -155,6 +200,11 @@ def test_every_object_url_is_closed_to_other_organizations(client, org, admin_us
     assert not User.objects.filter(organization=org, is_active=False).exists()
     assert not Delegation.objects.exclude(status=Delegation.Status.PENDING).exists()
     assert not Mailbox.objects.exclude(status=Mailbox.Status.CONNECTED).exists()
+    assert not Sequence.objects.filter(archived_at__isnull=False).exists()
+    assert Sequence.objects.filter(organization=org).count() == Sequence.objects.count()
+    assert not Enrollment.objects.exclude(status=Enrollment.Status.ACTIVE).exists()
+    assert not Prospect.objects.filter(do_not_contact=True).exists()
+    assert not Task.objects.exclude(status=Task.Status.OPEN).exists()
 
     # The owner's admin does reach each URL, so the 404s above mean "hidden", not "broken URL".
     client.force_login(admin_user)

@@ -57,6 +57,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "outreach.context_processors.notifications",
+                "sequences.context_processors.tasks",
             ],
         },
     },

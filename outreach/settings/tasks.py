@@ -29,6 +29,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # Periodic work; later features add their ticks here.
 CELERY_BEAT_SCHEDULE = {
+    "open-due-manual-tasks": {
+        "task": "sequences.tasks.open_due_tasks",
+        "schedule": 60,
+    },
     "expire-delegation-requests": {
         "task": "senders.tasks.expire_delegation_requests",
         "schedule": 60 * 60,

@@ -1,0 +1,184 @@
+from zoneinfo import available_timezones
+
+from django import forms
+
+from outreach.models import User
+from senders.models import Mailbox, SendAsAlias
+
+from .models import Prospect, Sequence, Stage, Visibility
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+TIMEZONES = sorted(available_timezones())
+
+
+class SenderChoiceField(forms.ChoiceField):
+    """A mailbox or one of its verified aliases, as "mailbox_id" or "mailbox_id:alias_id"."""
+
+    def __init__(self, mailboxes, *args, **kwargs):
+        choices = [("", "Choose a sender")]
+        self.options = {}
+        for mailbox in mailboxes:
+            choices.append((str(mailbox.pk), f"{mailbox.email} ({mailbox.owner.full_name})"))
+            self.options[str(mailbox.pk)] = (mailbox, None)
+            for alias in mailbox.aliases.all():
+                if alias.verified and alias.email != mailbox.email:
+                    key = f"{mailbox.pk}:{alias.pk}"
+                    choices.append((key, f"{alias} via {mailbox.email}"))
+                    self.options[key] = (mailbox, alias)
+        super().__init__(*args, choices=choices, **kwargs)
+
+    def to_mailbox(self, value) -> tuple[Mailbox | None, SendAsAlias | None]:
+        return self.options.get(value, (None, None))
+
+    @staticmethod
+    def key(mailbox, alias) -> str:
+        if mailbox is None:
+            return ""
+        return f"{mailbox.pk}:{alias.pk}" if alias else str(mailbox.pk)
+
+
+class SequenceSettingsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    sender = forms.ChoiceField(required=False)
+    bcc = forms.CharField(
+        required=False,
+        max_length=500,
+        label="BCC",
+        help_text="Applies to prospects enrolled after you change it.",
+    )
+    timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES])
+    use_prospect_timezone = forms.BooleanField(
+        required=False, label="Send in the prospect's timezone when known"
+    )
+    send_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Send on"
+    )
+    send_start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="From")
+    send_end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Until")
+    track_opens = forms.BooleanField(required=False)
+    track_clicks = forms.BooleanField(required=False)
+
+    def __init__(self, *args, mailboxes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender"] = SenderChoiceField(mailboxes, required=False, label="Default sender")
+
+    @classmethod
+    def initial_for(cls, sequence: Sequence) -> dict:
+        return {
+            **{
+                f: getattr(sequence, f)
+                for f in (
+                    "name",
+                    "visibility",
+                    "bcc",
+                    "timezone",
+                    "use_prospect_timezone",
+                    "send_days",
+                    "send_start",
+                    "send_end",
+                    "track_opens",
+                    "track_clicks",
+                )
+            },
+            "sender": SenderChoiceField.key(sequence.sender_mailbox, sequence.sender_alias),
+        }
+
+    def changes(self) -> dict:
+        data = dict(self.cleaned_data)
+        mailbox, alias = self.fields["sender"].to_mailbox(data.pop("sender"))
+        return {**data, "sender_mailbox": mailbox, "sender_alias": alias}
+
+
+class SharesForm(forms.Form):
+    def __init__(self, *args, members, shares, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = {share.user_id: share.can_edit for share in shares}
+        for member in members:
+            initial = "edit" if current.get(member.pk) else ("view" if member.pk in current else "")
+            self.fields[f"user_{member.pk}"] = forms.ChoiceField(
+                label=member.full_name or member.email,
+                required=False,
+                initial=initial,
+                choices=[("", "No access"), ("view", "Can view"), ("edit", "Can edit")],
+            )
+
+    def shares(self) -> dict[int, bool]:
+        return {
+            int(name.removeprefix("user_")): value == "edit"
+            for name, value in self.cleaned_data.items()
+            if value
+        }
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = [
+            "kind",
+            "delay_days",
+            "subject",
+            "body_html",
+            "threading",
+            "manual_kind",
+            "instructions",
+        ]
+        labels = {
+            "body_html": "Body",
+            "delay_days": "Wait (business days after the previous stage)",
+        }
+        widgets = {
+            "body_html": forms.Textarea(attrs={"rows": 10, "class": "rich"}),
+            "instructions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class EnrollForm(forms.Form):
+    prospects = forms.ModelMultipleChoiceField(
+        queryset=Prospect.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": "Choose at least one prospect."},
+    )
+    sender = forms.ChoiceField()
+    start = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: now (inside the send window).",
+    )
+
+    def __init__(self, *args, mailboxes, prospects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender"] = SenderChoiceField(mailboxes, label="Send as")
+        self.fields["prospects"].queryset = prospects
+
+
+class ProspectForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(required=False, max_length=100)
+    last_name = forms.CharField(required=False, max_length=100)
+    company = forms.CharField(required=False, max_length=200)
+    title = forms.CharField(required=False, max_length=200)
+    timezone = forms.ChoiceField(
+        required=False, choices=[("", "Unknown")] + [(tz, tz) for tz in TIMEZONES]
+    )
+
+
+class PasteProspectsForm(forms.Form):
+    lines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="One per line: email, first name, last name, company, title",
+    )
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+
+class HandOverForm(forms.Form):
+    to = forms.ModelChoiceField(queryset=User.objects.none(), label="Hand over to")
+    sender = forms.ChoiceField(label="Their emails are sent from")
+
+    def __init__(self, *args, members, mailboxes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = members
+        self.fields["sender"] = SenderChoiceField(mailboxes, label="Their emails are sent from")

@@ -1,0 +1,324 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from outreach import clock
+from outreach.tenancy import TenantQuerySet
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Private (you and people you share with)"
+    SHARED = "shared", "Shared with the team"
+    CONFIDENTIAL = "confidential", "Confidential (you, people you share with, admins)"
+
+
+def weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class Sequence(models.Model):
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sequences"
+    )
+    name = models.CharField(max_length=200)
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    sender_mailbox = models.ForeignKey(
+        "senders.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender_alias = models.ForeignKey(
+        "senders.SendAsAlias", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    bcc = models.CharField(
+        max_length=500, blank=True, help_text="Copied onto each enrollment when it is created."
+    )
+    timezone = models.CharField(max_length=64, default="UTC")
+    use_prospect_timezone = models.BooleanField(
+        default=False, help_text="Send in the prospect's timezone when the prospect has one."
+    )
+    send_days = models.JSONField(default=weekdays, help_text="Weekdays, 0 = Monday.")
+    send_start = models.TimeField(default="09:00")
+    send_end = models.TimeField(default="17:00")
+    track_opens = models.BooleanField(default=False)
+    track_clicks = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SequenceShare(models.Model):
+    """A teammate given access to a private or confidential sequence (and editing, if chosen)."""
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    can_edit = models.BooleanField(default=False)
+
+    tenant_field = "sequence__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sequence", "user"], name="share_once")]
+
+    def __str__(self):
+        return f"{self.sequence} shared with {self.user}"
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        MANUAL = "manual", "Manual task"
+
+    class ManualKind(models.TextChoices):
+        LINKEDIN_INMAIL = "linkedin_inmail", "LinkedIn InMail"
+        LINKEDIN_CONNECT = "linkedin_connect", "LinkedIn connection request"
+        CALL = "call", "Phone call"
+        OTHER = "other", "Other"
+
+    class Threading(models.TextChoices):
+        SAME_THREAD = "same_thread", "Reply in the same thread"
+        NEW_THREAD = "new_thread", "Start a new thread"
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="stages")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EMAIL)
+    delay_days = models.PositiveIntegerField(
+        default=0, help_text="Business days after the previous stage."
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body_html = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    threading = models.CharField(
+        max_length=20, choices=Threading.choices, default=Threading.SAME_THREAD
+    )
+    manual_kind = models.CharField(max_length=30, choices=ManualKind.choices, blank=True)
+    instructions = models.TextField(blank=True)
+
+    tenant_field = "sequence__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence", "position"]
+        constraints = [
+            # Deferred, so that a reorder can swap positions inside one transaction.
+            models.UniqueConstraint(
+                fields=["sequence", "position"],
+                name="stage_position_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self):
+        return f"Stage {self.position + 1}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.MANUAL:
+            return self.get_manual_kind_display() or "Manual task"
+        return self.subject or "(same subject, in thread)"
+
+    @property
+    def starts_thread(self) -> bool:
+        return self.position == 0 or self.threading == self.Threading.NEW_THREAD
+
+
+class Prospect(models.Model):
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    do_not_contact = models.BooleanField(default=False)
+    ats_candidate_id = models.CharField(max_length=40, blank=True)
+    ats_sync_paused = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint("organization", Lower("email"), name="prospect_email_per_org"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        REPLIED = "replied", "Replied"
+        FINISHED = "finished", "Finished"
+        STOPPED = "stopped", "Stopped"
+        BOUNCED = "bounced", "Bounced"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        FAILED = "failed", "Failed"
+
+    OPEN = (Status.ACTIVE, Status.PAUSED)
+
+    class PauseCause(models.TextChoices):
+        """Why an enrollment is paused, so that the matching event resumes only those."""
+
+        BY_USER = "by_user", "Paused by a user"
+        SEQUENCE_PAUSED = "sequence_paused", "Sequence paused"
+        MISSING_VALUE = "missing_value", "A token has no value"
+        DELEGATION_REVOKED = "delegation_revoked", "Sending on behalf was revoked"
+        MAILBOX_RECONNECT = "mailbox_reconnect", "The mailbox needs reconnecting"
+        MAILBOX_DISCONNECTED = "mailbox_disconnected", "The mailbox was disconnected"
+        OWNER_DEACTIVATED = "owner_deactivated", "The sender left the team"
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="enrollments")
+    mailbox = models.ForeignKey("senders.Mailbox", on_delete=models.PROTECT, related_name="+")
+    alias = models.ForeignKey(
+        "senders.SendAsAlias", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The person sending: the mailbox's owner or a delegate. Checked again at every send.
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    pause_cause = models.CharField(max_length=30, choices=PauseCause.choices, blank=True)
+    status_reason = models.CharField(max_length=500, blank=True)
+    current_stage = models.ForeignKey(
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    thread_id = models.CharField(max_length=64, blank=True)
+    bcc = models.CharField(max_length=500, blank=True)
+    last_event = models.CharField(max_length=200, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sequence", "prospect"],
+                condition=models.Q(status__in=["active", "paused"]),
+                name="enrollment_one_open_per_sequence",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.prospect} in {self.sequence}"
+
+
+class Task(models.Model):
+    """A manual stage that came due: someone has to do it, then mark it done or skipped."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To do"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="tasks")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(default=clock.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "stage"], name="one_task_per_stage"),
+        ]
+
+    def __str__(self):
+        return f"{self.stage.label} for {self.enrollment.prospect}"
+
+
+class Message(models.Model):
+    """One email to or from a prospect, as Gmail has it."""
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", "Sent"
+        INBOUND = "inbound", "Received"
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class InboundKind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        BOUNCE = "bounce", "Bounce"
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="messages")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mailbox = models.ForeignKey("senders.Mailbox", on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    inbound_kind = models.CharField(max_length=12, choices=InboundKind.choices, blank=True)
+    gmail_message_id = models.CharField(max_length=64, blank=True)
+    gmail_thread_id = models.CharField(max_length=64, blank=True)
+    rfc822_message_id = models.CharField(max_length=300, blank=True)
+    from_address = models.CharField(max_length=300)
+    to_address = models.CharField(max_length=300)
+    subject = models.CharField(max_length=500, blank=True)
+    body_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["prospect", "-created_at"])]
+
+    def __str__(self):
+        return self.subject or "(no subject)"

@@ -1,0 +1,701 @@
+"""Writes for sequences, stages, prospects, enrollments and tasks."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Max, Q
+
+from outreach import clock
+from outreach.models import User
+from senders import services as senders
+from senders.models import Mailbox, SendAsAlias
+
+from . import schedule, selectors, templating
+from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task
+
+# Sequences ---------------------------------------------------------------------------------------
+
+
+def _require_editor(user: User, sequence: Sequence) -> None:
+    if not selectors.can_edit(user, sequence):
+        raise PermissionDenied("Only the owner, editors and admins change this sequence.")
+
+
+def check_bcc(bcc: str) -> str:
+    addresses = [part.strip().lower() for part in bcc.replace(";", ",").split(",") if part.strip()]
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise ValidationError(f"{address} is not an email address.") from exc
+    return ", ".join(addresses)
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{name} is not a timezone.") from exc
+    return name
+
+
+def check_sender(user: User, mailbox: Mailbox | None, alias: SendAsAlias | None) -> None:
+    if mailbox is None:
+        return
+    if not senders.can_send_as(user, mailbox):
+        raise ValidationError(f"You may not send as {mailbox.email}.")
+    if alias is not None and (alias.mailbox_id != mailbox.pk or not alias.verified):
+        raise ValidationError(f"{alias.email} is not a verified address of {mailbox.email}.")
+
+
+@transaction.atomic
+def create_sequence(*, by: User, name: str) -> Sequence:
+    sequence = Sequence.objects.create(
+        organization_id=by.organization_id,
+        owner=by,
+        name=name,
+        sender_mailbox=by.mailboxes.filter(status=Mailbox.Status.CONNECTED).first(),
+    )
+    Stage.objects.create(sequence=sequence, position=0, kind=Stage.Kind.EMAIL)
+    return sequence
+
+
+SEQUENCE_FIELDS = (
+    "name",
+    "visibility",
+    "sender_mailbox",
+    "sender_alias",
+    "bcc",
+    "timezone",
+    "use_prospect_timezone",
+    "send_days",
+    "send_start",
+    "send_end",
+    "track_opens",
+    "track_clicks",
+)
+
+
+@transaction.atomic
+def update_sequence(*, sequence: Sequence, by: User, **changes) -> Sequence:
+    _require_editor(by, sequence)
+    unknown = set(changes) - set(SEQUENCE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not sequence settings: {sorted(unknown)}")
+    if "bcc" in changes:
+        changes["bcc"] = check_bcc(changes["bcc"])
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
+    mailbox = changes.get("sender_mailbox", sequence.sender_mailbox)
+    alias = changes.get("sender_alias", sequence.sender_alias)
+    if "sender_mailbox" in changes or "sender_alias" in changes:
+        check_sender(by, mailbox, alias)
+    for name, value in changes.items():
+        setattr(sequence, name, value)
+    window_of(sequence)  # validates days and hours
+    sequence.save()
+    return sequence
+
+
+@transaction.atomic
+def set_shares(*, sequence: Sequence, by: User, shares: dict[int, bool]) -> None:
+    """Replaces the direct shares: user id -> may edit."""
+    _require_editor(by, sequence)
+    members = set(
+        User.objects.filter(organization_id=sequence.organization_id, pk__in=shares, is_active=True)
+        .exclude(pk=sequence.owner_id)
+        .values_list("pk", flat=True)
+    )
+    sequence.shares.exclude(user_id__in=members).delete()
+    for user_id in members:
+        SequenceShare.objects.update_or_create(
+            sequence=sequence, user_id=user_id, defaults={"can_edit": shares[user_id]}
+        )
+
+
+def set_archived(*, sequence: Sequence, by: User, archived: bool) -> None:
+    _require_editor(by, sequence)
+    sequence.archived_at = clock.now() if archived else None
+    sequence.save(update_fields=["archived_at"])
+
+
+@transaction.atomic
+def clone_sequence(*, sequence: Sequence, by: User) -> Sequence:
+    if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
+        raise PermissionDenied
+    stages = list(sequence.stages.order_by("position"))
+    sequence.pk = None
+    sequence.owner = by
+    sequence.name = f"Copy of {sequence.name}"[:200]
+    sequence.archived_at = None
+    sequence.created_at = clock.now()
+    if sequence.sender_mailbox and not senders.can_send_as(by, sequence.sender_mailbox):
+        sequence.sender_mailbox, sequence.sender_alias = None, None
+    sequence.save()
+    for stage in stages:
+        stage.pk, stage.sequence = None, sequence
+    Stage.objects.bulk_create(stages)
+    return sequence
+
+
+# Stages ------------------------------------------------------------------------------------------
+
+
+def check_stage(stage: Stage) -> None:
+    """Raises ValidationError naming every problem of the stage as written."""
+    problems = []
+    if stage.kind == Stage.Kind.EMAIL:
+        if stage.starts_thread and not stage.subject.strip():
+            problems.append("A stage that starts a thread needs a subject.")
+        if not templating.html_to_text(stage.body_html).strip():
+            problems.append("An email stage needs a body.")
+        problems.extend(templating.validate_stage(stage.subject, stage.body_html))
+    elif not stage.manual_kind:
+        problems.append("Choose what kind of manual task this is.")
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def save_stage(*, stage: Stage, by: User) -> Stage:
+    _require_editor(by, stage.sequence)
+    if stage.kind == Stage.Kind.EMAIL:
+        stage.body_html = templating.sanitize_html(stage.body_html)
+        stage.body_text = templating.html_to_text(stage.body_html)
+        stage.manual_kind, stage.instructions = "", ""
+    else:
+        stage.subject, stage.body_html, stage.body_text = "", "", ""
+    if stage.pk is None:
+        last = stage.sequence.stages.aggregate(last=Max("position"))["last"]
+        stage.position = 0 if last is None else last + 1
+    check_stage(stage)
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def delete_stage(*, stage: Stage, by: User) -> None:
+    sequence = stage.sequence
+    _require_editor(by, sequence)
+    if sequence.stages.count() == 1:
+        raise ValidationError("A sequence keeps at least one stage.")
+    following = sequence.stages.filter(position__gt=stage.position).order_by("position").first()
+    waiting = Enrollment.objects.filter(current_stage=stage, status__in=Enrollment.OPEN)
+    if following is not None:
+        waiting.update(current_stage=following)
+    else:
+        waiting.update(
+            status=Enrollment.Status.FINISHED,
+            current_stage=None,
+            next_action_at=None,
+            status_reason="Its last stage was deleted.",
+        )
+    stage.delete()
+    _renumber(sequence, [s.pk for s in sequence.stages.order_by("position")])
+
+
+@transaction.atomic
+def reorder_stages(*, sequence: Sequence, by: User, stage_ids: list[int]) -> None:
+    _require_editor(by, sequence)
+    if sorted(stage_ids) != sorted(sequence.stages.values_list("pk", flat=True)):
+        raise ValidationError("The new order must list every stage once.")
+    _renumber(sequence, stage_ids)
+    first = sequence.stages.get(position=0)
+    if first.kind == Stage.Kind.EMAIL:
+        check_stage(first)
+
+
+def _renumber(sequence: Sequence, stage_ids: list[int]) -> None:
+    stages = {s.pk: s for s in sequence.stages.all()}
+    for position, pk in enumerate(stage_ids):
+        stages[pk].position = position
+    # The unique (sequence, position) constraint is deferred to commit, so swaps are fine.
+    Stage.objects.bulk_update(stages.values(), ["position"])
+
+
+# Rendering ---------------------------------------------------------------------------------------
+
+
+def token_values(prospect: Prospect, mailbox: Mailbox, alias: SendAsAlias | None) -> dict:
+    sender_name = (
+        (alias.display_name if alias else "") or mailbox.display_name or mailbox.owner.full_name
+    )
+    return templating.values_for(
+        templating.ProspectValues(
+            first_name=prospect.first_name,
+            last_name=prospect.last_name,
+            company=prospect.company,
+            title=prospect.title,
+            custom=prospect.custom_fields,
+        ),
+        templating.SenderValues(
+            full_name=sender_name, email=alias.email if alias else mailbox.email
+        ),
+    )
+
+
+def render_stage(stage: Stage, prospect: Prospect, mailbox: Mailbox, alias=None):
+    """The email of `stage` for `prospect`; raises templating.MissingValue naming the token."""
+    return templating.render_stage(
+        stage.subject, stage.body_html, token_values(prospect, mailbox, alias)
+    )
+
+
+def missing_tokens(sequence_stages, prospect: Prospect, mailbox: Mailbox, alias=None) -> list[str]:
+    values = token_values(prospect, mailbox, alias)
+    texts = [
+        t for s in sequence_stages if s.kind == Stage.Kind.EMAIL for t in (s.subject, s.body_html)
+    ]
+    return templating.missing_tokens(texts, values)
+
+
+# Schedule ----------------------------------------------------------------------------------------
+
+
+def window_of(sequence: Sequence) -> schedule.SendWindow:
+    try:
+        return schedule.SendWindow(
+            days=frozenset(int(d) for d in sequence.send_days),
+            start=_as_time(sequence.send_start),
+            end=_as_time(sequence.send_end),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"The send window is not valid: {exc}") from exc
+
+
+def _as_time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+def timezone_for(enrollment_or_sequence, prospect: Prospect | None = None) -> ZoneInfo:
+    sequence = getattr(enrollment_or_sequence, "sequence", enrollment_or_sequence)
+    prospect = prospect or getattr(enrollment_or_sequence, "prospect", None)
+    if sequence.use_prospect_timezone and prospect is not None and prospect.timezone:
+        try:
+            return ZoneInfo(prospect.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(sequence.timezone)
+
+
+# Prospects ---------------------------------------------------------------------------------------
+
+PROSPECT_FIELDS = ("first_name", "last_name", "company", "title", "timezone")
+
+
+def upsert_prospect(*, by: User, email: str, **fields) -> tuple[Prospect, bool]:
+    """Creates the prospect, or fills in the given fields of the one with that email (any case):
+    one person, one row per organization."""
+    email = email.strip().lower()
+    validate_email(email)
+    custom = fields.pop("custom_fields", None) or {}
+    unknown = set(fields) - set(PROSPECT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not prospect fields: {sorted(unknown)}")
+    if fields.get("timezone"):
+        check_timezone(fields["timezone"])
+    prospect = Prospect.objects.filter(
+        organization_id=by.organization_id, email__iexact=email
+    ).first()
+    created = prospect is None
+    if created:
+        prospect = Prospect(organization_id=by.organization_id, email=email, created_by=by)
+    for name, value in fields.items():
+        if value:
+            setattr(prospect, name, value.strip())
+    prospect.custom_fields = {**prospect.custom_fields, **{k: v for k, v in custom.items() if v}}
+    prospect.save()
+    return prospect, created
+
+
+# Enrollment --------------------------------------------------------------------------------------
+
+
+@dataclass
+class EnrollmentOutcome:
+    prospect: Prospect
+    refused: str = ""
+    warnings: list[str] = field(default_factory=list)
+    enrollment: Enrollment | None = None
+
+
+@dataclass
+class EnrollmentReport:
+    outcomes: list[EnrollmentOutcome]
+
+    @property
+    def enrolled(self) -> list[EnrollmentOutcome]:
+        return [o for o in self.outcomes if not o.refused]
+
+    @property
+    def refused(self) -> list[EnrollmentOutcome]:
+        return [o for o in self.outcomes if o.refused]
+
+
+def check_enrollment(
+    *,
+    sequence: Sequence,
+    prospects: list[Prospect],
+    by: User,
+    mailbox: Mailbox,
+    alias: SendAsAlias | None = None,
+) -> EnrollmentReport:
+    """What would happen to each prospect, checked before anything is created. A bounded
+    number of queries whatever the number of prospects."""
+    stages = list(sequence.stages.order_by("position"))
+    may_send = senders.can_send_as(by, mailbox)
+    ids = [p.pk for p in prospects]
+    open_here = set(
+        sequence.enrollments.filter(prospect_id__in=ids, status__in=Enrollment.OPEN).values_list(
+            "prospect_id", flat=True
+        )
+    )
+    elsewhere: dict[int, list[str]] = {}
+    for prospect_id, name, owner in (
+        Enrollment.objects.filter(prospect_id__in=ids, status__in=Enrollment.OPEN)
+        .exclude(sequence=sequence)
+        .values_list("prospect_id", "sequence__name", "enrolled_by__full_name")
+    ):
+        elsewhere.setdefault(prospect_id, []).append(f"{name} ({owner})")
+    days = sequence.organization.recent_contact_days
+    recent: dict[int, set[str]] = {}
+    for prospect_id, sender in Message.objects.filter(
+        prospect_id__in=ids,
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+        sent_at__gte=clock.now() - timedelta(days=days),
+    ).values_list("prospect_id", "sent_by__full_name"):
+        recent.setdefault(prospect_id, set()).add(sender or "a teammate")
+
+    outcomes = []
+    for prospect in prospects:
+        outcome = EnrollmentOutcome(prospect=prospect)
+        missing = missing_tokens(stages, prospect, mailbox, alias)
+        if not may_send:
+            outcome.refused = f"You may not send as {mailbox.email}."
+        elif prospect.do_not_contact:
+            outcome.refused = "Marked do not contact."
+        elif prospect.pk in open_here:
+            outcome.refused = "Already in this sequence."
+        elif missing:
+            outcome.refused = "No value for " + ", ".join(f"{{{{{m}}}}}" for m in missing) + "."
+        if prospect.pk in elsewhere:
+            outcome.warnings.append("Also active in " + "; ".join(elsewhere[prospect.pk]) + ".")
+        if prospect.pk in recent:
+            outcome.warnings.append(
+                f"Emailed in the last {days} days by "
+                + ", ".join(sorted(recent[prospect.pk]))
+                + "."
+            )
+        outcomes.append(outcome)
+    return EnrollmentReport(outcomes)
+
+
+@transaction.atomic
+def enroll(
+    *,
+    sequence: Sequence,
+    prospects: list[Prospect],
+    by: User,
+    mailbox: Mailbox,
+    alias: SendAsAlias | None = None,
+    start_at: datetime | None = None,
+) -> EnrollmentReport:
+    if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
+        raise PermissionDenied
+    check_sender(by, mailbox, alias)
+    report = check_enrollment(
+        sequence=sequence, prospects=prospects, by=by, mailbox=mailbox, alias=alias
+    )
+    first = sequence.stages.order_by("position").first()
+    window = window_of(sequence)
+    start = max(start_at or clock.now(), clock.now())
+    new = []
+    for outcome in report.enrolled:
+        tz = timezone_for(sequence, outcome.prospect)
+        outcome.enrollment = Enrollment(
+            organization_id=sequence.organization_id,
+            sequence=sequence,
+            prospect=outcome.prospect,
+            mailbox=mailbox,
+            alias=alias,
+            enrolled_by=by,
+            current_stage=first,
+            next_action_at=schedule.first_send_time(start, window, tz),
+            bcc=sequence.bcc,
+            last_event="Enrolled",
+            last_event_at=clock.now(),
+        )
+        new.append(outcome.enrollment)
+    Enrollment.objects.bulk_create(new)
+    return report
+
+
+def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
+    return (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("sequence")
+        .get(pk=enrollment.pk)
+    )
+
+
+def _record(enrollment: Enrollment, event: str) -> None:
+    enrollment.last_event, enrollment.last_event_at = event[:200], clock.now()
+
+
+@transaction.atomic
+def pause_enrollment(
+    *, enrollment: Enrollment, cause: str, reason: str, by: User | None = None
+) -> bool:
+    enrollment = _lock_enrollment(enrollment)
+    if by is not None:
+        _require_editor_or_sender(by, enrollment)
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        return False
+    enrollment.status, enrollment.pause_cause, enrollment.status_reason = (
+        Enrollment.Status.PAUSED,
+        cause,
+        reason[:500],
+    )
+    _record(enrollment, f"Paused: {reason}")
+    enrollment.save()
+    return True
+
+
+@transaction.atomic
+def resume_enrollment(*, enrollment: Enrollment, by: User | None = None) -> bool:
+    """Back to active; a stage whose time passed while paused goes out at the next window."""
+    enrollment = _lock_enrollment(enrollment)
+    if by is not None:
+        _require_editor_or_sender(by, enrollment)
+    if enrollment.status != Enrollment.Status.PAUSED:
+        return False
+    if not senders.can_send_as(enrollment.enrolled_by, enrollment.mailbox):
+        raise ValidationError(
+            f"{enrollment.enrolled_by.full_name} may no longer send as {enrollment.mailbox.email}: "
+            "reassign the enrollment to another sender first."
+        )
+    now = clock.now()
+    enrollment.status, enrollment.pause_cause, enrollment.status_reason = (
+        Enrollment.Status.ACTIVE,
+        "",
+        "",
+    )
+    if enrollment.next_action_at is None or enrollment.next_action_at < now:
+        enrollment.next_action_at = schedule.first_send_time(
+            now, window_of(enrollment.sequence), timezone_for(enrollment)
+        )
+    _record(enrollment, "Resumed")
+    enrollment.save()
+    return True
+
+
+@transaction.atomic
+def stop_enrollment(
+    *, enrollment: Enrollment, status: str, reason: str, by: User | None = None
+) -> bool:
+    enrollment = _lock_enrollment(enrollment)
+    if by is not None:
+        _require_editor_or_sender(by, enrollment)
+    if enrollment.status not in Enrollment.OPEN:
+        return False
+    enrollment.status, enrollment.status_reason = status, reason[:500]
+    enrollment.next_action_at, enrollment.pause_cause = None, ""
+    _record(enrollment, reason)
+    enrollment.save()
+    return True
+
+
+def mark_responded(*, enrollment: Enrollment, by: User) -> bool:
+    return stop_enrollment(
+        enrollment=enrollment,
+        status=Enrollment.Status.REPLIED,
+        reason=f"Marked as responded by {by.full_name}.",
+        by=by,
+    )
+
+
+def remove_enrollment(*, enrollment: Enrollment, by: User) -> bool:
+    return stop_enrollment(
+        enrollment=enrollment,
+        status=Enrollment.Status.STOPPED,
+        reason=f"Removed by {by.full_name}.",
+        by=by,
+    )
+
+
+def _require_editor_or_sender(user: User, enrollment: Enrollment) -> None:
+    if enrollment.enrolled_by_id != user.pk and not selectors.can_edit(user, enrollment.sequence):
+        raise PermissionDenied("Only the sender, the sequence's editors and admins change this.")
+
+
+def pause_sequence(*, sequence: Sequence, by: User) -> int:
+    _require_editor(by, sequence)
+    count = 0
+    for enrollment in sequence.enrollments.filter(status=Enrollment.Status.ACTIVE):
+        count += pause_enrollment(
+            enrollment=enrollment,
+            cause=Enrollment.PauseCause.SEQUENCE_PAUSED,
+            reason=f"Sequence paused by {by.full_name}.",
+        )
+    return count
+
+
+def resume_sequence(*, sequence: Sequence, by: User) -> int:
+    _require_editor(by, sequence)
+    return _resume_where(
+        sequence.enrollments.filter(pause_cause=Enrollment.PauseCause.SEQUENCE_PAUSED)
+    )
+
+
+def _resume_where(enrollments) -> int:
+    count = 0
+    for enrollment in enrollments.filter(status=Enrollment.Status.PAUSED):
+        try:
+            count += resume_enrollment(enrollment=enrollment)
+        except ValidationError as exc:
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                status_reason=" ".join(exc.messages)[:500]
+            )
+    return count
+
+
+def advance(enrollment: Enrollment, *, after: datetime) -> None:
+    """Moves a (locked) enrollment past its current stage: the next stage is scheduled inside
+    the send window, or the sequence is finished."""
+    current = enrollment.current_stage
+    following = (
+        enrollment.sequence.stages.filter(position__gt=current.position)
+        .order_by("position")
+        .first()
+        if current
+        else None
+    )
+    if following is None:
+        enrollment.status, enrollment.current_stage, enrollment.next_action_at = (
+            Enrollment.Status.FINISHED,
+            None,
+            None,
+        )
+        _record(enrollment, "Finished the sequence")
+    else:
+        enrollment.current_stage = following
+        enrollment.next_action_at = schedule.next_send_time(
+            after, following.delay_days, window_of(enrollment.sequence), timezone_for(enrollment)
+        )
+
+
+# Manual stages -----------------------------------------------------------------------------------
+
+
+def open_due_tasks() -> int:
+    """Each active enrollment whose current stage is a manual one that came due gets its Task,
+    in the queue of the person who enrolled the prospect."""
+    due = Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE,
+        current_stage__kind=Stage.Kind.MANUAL,
+        next_action_at__lte=clock.now(),
+    ).exclude(tasks__stage=F("current_stage"))
+    created = 0
+    for enrollment in due.select_related("current_stage"):
+        _, made = Task.objects.get_or_create(
+            enrollment=enrollment,
+            stage=enrollment.current_stage,
+            defaults={
+                "organization_id": enrollment.organization_id,
+                "assignee_id": enrollment.enrolled_by_id,
+                "due_at": enrollment.next_action_at,
+            },
+        )
+        created += made
+    return created
+
+
+@transaction.atomic
+def complete_task(*, task: Task, by: User, skipped: bool = False) -> Task:
+    task = Task.objects.select_for_update(of=("self",)).select_related("enrollment").get(pk=task.pk)
+    if task.assignee_id != by.pk and not selectors.can_edit(by, task.enrollment.sequence):
+        raise PermissionDenied
+    if task.status != Task.Status.OPEN:
+        return task
+    task.status = Task.Status.SKIPPED if skipped else Task.Status.DONE
+    task.completed_at, task.completed_by = clock.now(), by
+    task.save()
+    enrollment = _lock_enrollment(task.enrollment)
+    if enrollment.status in Enrollment.OPEN and enrollment.current_stage_id == task.stage_id:
+        _record(enrollment, f"{task.stage.label} {'skipped' if skipped else 'done'}")
+        advance(enrollment, after=clock.now())
+        enrollment.save()
+    return task
+
+
+# Reacting to other apps ------------------------------------------------------------------------
+
+
+def pause_for_mailbox(
+    mailbox: Mailbox, cause: str, reason: str, *, sender: User | None = None
+) -> int:
+    enrollments = Enrollment.objects.filter(mailbox=mailbox, status=Enrollment.Status.ACTIVE)
+    if sender is not None:
+        enrollments = enrollments.filter(enrolled_by=sender)
+    return sum(pause_enrollment(enrollment=e, cause=cause, reason=reason) for e in enrollments)
+
+
+def resume_for_mailbox(mailbox: Mailbox) -> int:
+    return _resume_where(
+        Enrollment.objects.filter(
+            mailbox=mailbox, pause_cause=Enrollment.PauseCause.MAILBOX_RECONNECT
+        )
+    )
+
+
+def pause_for_departure(user: User) -> int:
+    """A deactivated user's enrollments (as sender, or from their mailbox) wait for an admin to
+    hand them over."""
+    enrollments = Enrollment.objects.filter(status=Enrollment.Status.ACTIVE).filter(
+        Q(enrolled_by=user) | Q(mailbox__owner=user)
+    )
+    reason = f"{user.full_name} left the team: reassign to another sender."
+    return sum(
+        pause_enrollment(enrollment=e, cause=Enrollment.PauseCause.OWNER_DEACTIVATED, reason=reason)
+        for e in enrollments
+    )
+
+
+HANDED_OVER_CAUSES = (
+    Enrollment.PauseCause.OWNER_DEACTIVATED,
+    Enrollment.PauseCause.DELEGATION_REVOKED,
+    Enrollment.PauseCause.MAILBOX_DISCONNECTED,
+    Enrollment.PauseCause.MAILBOX_RECONNECT,
+)
+
+
+@transaction.atomic
+def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> dict:
+    """Offboarding: the departed user's sequences go to `to`, and their enrollments are sent by
+    `to` from `mailbox`, then resume."""
+    if not by.is_org_admin or departed.organization_id != by.organization_id:
+        raise PermissionDenied("Only the team's admins hand over a departed teammate's work.")
+    if to.organization_id != by.organization_id or not to.is_active:
+        raise ValidationError("Hand over to an active teammate.")
+    if not senders.can_send_as(to, mailbox):
+        raise ValidationError(f"{to.full_name} may not send as {mailbox.email}.")
+    sequences = Sequence.objects.filter(owner=departed).update(owner=to)
+    ids = list(
+        Enrollment.objects.filter(status__in=Enrollment.OPEN)
+        .filter(Q(enrolled_by=departed) | Q(mailbox__owner=departed))
+        .values_list("pk", flat=True)
+    )
+    reassigned = Enrollment.objects.filter(pk__in=ids).update(
+        enrolled_by=to, mailbox=mailbox, alias=None
+    )
+    # Whatever paused them came from the departed sender or their mailbox: moot now.
+    resumed = _resume_where(
+        Enrollment.objects.filter(pk__in=ids, pause_cause__in=HANDED_OVER_CAUSES)
+    )
+    Task.objects.filter(assignee=departed, status=Task.Status.OPEN).update(assignee=to)
+    return {"sequences": sequences, "enrollments": reassigned, "resumed": resumed}

@@ -1,0 +1,536 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from outreach.models import User
+from outreach.tenancy import get_for_user_or_404, scope_to_user
+from senders import selectors as sender_selectors
+from senders.models import Mailbox
+
+from . import importing, selectors, services, templating
+from .forms import (
+    CsvUploadForm,
+    EnrollForm,
+    HandOverForm,
+    PasteProspectsForm,
+    ProspectForm,
+    SequenceSettingsForm,
+    SharesForm,
+    StageForm,
+)
+from .models import Enrollment, Prospect, Stage, Task
+
+
+def _sequence(request, pk, *, edit=False):
+    sequence = get_for_user_or_404(selectors.visible_sequences(request.user), request.user, pk=pk)
+    if edit and not selectors.can_edit(request.user, sequence):
+        raise PermissionDenied("Only the owner, editors and admins change this sequence.")
+    return sequence
+
+
+def _errors(request, exc: ValidationError):
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# Sequences -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def sequence_list(request):
+    archived = request.GET.get("archived") == "1"
+    search = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "sequences/list.html",
+        {
+            "lists": selectors.sequence_lists(request.user, archived=archived, search=search),
+            "archived": archived,
+            "search": search,
+        },
+    )
+
+
+@login_required
+@require_POST
+def sequence_create(request):
+    name = request.POST.get("name", "").strip() or "Untitled sequence"
+    sequence = services.create_sequence(by=request.user, name=name)
+    return redirect("sequences:detail", sequence.pk)
+
+
+def _settings_form(request, sequence, data=None):
+    return SequenceSettingsForm(
+        data,
+        initial=SequenceSettingsForm.initial_for(sequence),
+        mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
+    )
+
+
+@login_required
+@require_GET
+def sequence_detail(request, pk):
+    sequence = _sequence(request, pk)
+    editable = selectors.can_edit(request.user, sequence)
+    stages = list(sequence.stages.order_by("position"))
+    members = scope_to_user(User, request.user).filter(is_active=True).exclude(pk=sequence.owner_id)
+    return render(
+        request,
+        "sequences/detail.html",
+        {
+            "sequence": sequence,
+            "editable": editable,
+            "stages": stages,
+            "settings_form": _settings_form(request, sequence),
+            "shares_form": SharesForm(members=members, shares=sequence.shares.all()),
+            "tokens": templating.TOKENS,
+            "status_filter": request.GET.get("status", ""),
+            "enrollments": selectors.enrollment_rows(
+                sequence, status=request.GET.get("status", "")
+            )[:500],
+            "statuses": Enrollment.Status.choices,
+            "prospects": selectors.prospect_rows(request.user)[:200],
+        },
+    )
+
+
+@login_required
+@require_POST
+def sequence_settings(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    form = _settings_form(request, sequence, request.POST)
+    if form.is_valid():
+        try:
+            services.update_sequence(sequence=sequence, by=request.user, **form.changes())
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, "Settings saved.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(
+                request,
+                f"{form.fields[field].label or field}: {' '.join(errors)}"
+                if field in form.fields
+                else " ".join(errors),
+            )
+    return redirect("sequences:detail", sequence.pk)
+
+
+@login_required
+@require_POST
+def sequence_shares(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    members = scope_to_user(User, request.user).filter(is_active=True).exclude(pk=sequence.owner_id)
+    form = SharesForm(request.POST, members=members, shares=sequence.shares.all())
+    if form.is_valid():
+        services.set_shares(sequence=sequence, by=request.user, shares=form.shares())
+        messages.success(request, "Sharing saved.")
+    return redirect("sequences:detail", sequence.pk)
+
+
+@login_required
+@require_POST
+def sequence_clone(request, pk):
+    copy = services.clone_sequence(sequence=_sequence(request, pk), by=request.user)
+    messages.success(request, f"Created {copy.name}.")
+    return redirect("sequences:detail", copy.pk)
+
+
+@login_required
+@require_POST
+def sequence_archive(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    archived = request.POST.get("archived") == "1"
+    services.set_archived(sequence=sequence, by=request.user, archived=archived)
+    messages.success(request, f"{sequence.name} {'archived' if archived else 'restored'}.")
+    return redirect("sequences:detail", sequence.pk)
+
+
+@login_required
+@require_POST
+def sequence_pause(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    if request.POST.get("resume") == "1":
+        count = services.resume_sequence(sequence=sequence, by=request.user)
+        messages.success(request, f"{count} enrollments resumed.")
+    else:
+        count = services.pause_sequence(sequence=sequence, by=request.user)
+        messages.success(request, f"{count} enrollments paused.")
+    return redirect("sequences:detail", sequence.pk)
+
+
+# Stages ----------------------------------------------------------------------------------------
+
+
+def _stage(request, pk, stage_pk):
+    sequence = _sequence(request, pk, edit=True)
+    return get_for_user_or_404(
+        Stage.objects.select_related("sequence"), request.user, pk=stage_pk, sequence=sequence
+    )
+
+
+@login_required
+@require_POST
+def stage_add(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    kind = request.POST.get("kind", Stage.Kind.EMAIL)
+    stage = Stage(sequence=sequence, kind=kind, delay_days=3)
+    if kind == Stage.Kind.MANUAL:
+        stage.manual_kind = Stage.ManualKind.LINKEDIN_INMAIL
+        stage.instructions = "Send a short InMail referring to the email."
+    else:
+        stage.body_html = (
+            "<p>Hi {{first_name|there}},</p><p>Following up on my note.</p>"
+            "<p>{{sender_first_name}}</p>"
+        )
+    try:
+        services.save_stage(stage=stage, by=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(f"{reverse('sequences:detail', args=[sequence.pk])}#stage-{stage.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stage_edit(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    form = StageForm(request.POST or None, instance=stage)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_stage(stage=form.save(commit=False), by=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"Stage {stage.position + 1} saved.")
+            return redirect(f"{reverse('sequences:detail', args=[pk])}#stage-{stage.pk}")
+    return render(
+        request,
+        "sequences/stage_edit.html",
+        {
+            "stage": stage,
+            "sequence": stage.sequence,
+            "form": form,
+            "tokens": templating.TOKENS,
+            "prospects": selectors.prospect_rows(request.user)[:200],
+            "mailboxes": sender_selectors.sendable_mailboxes(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def stage_delete(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    try:
+        services.delete_stage(stage=stage, by=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("sequences:detail", pk)
+
+
+@login_required
+@require_POST
+def stage_move(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    order = list(stage.sequence.stages.order_by("position").values_list("pk", flat=True))
+    index = order.index(stage.pk)
+    target = index - 1 if request.POST.get("direction") == "up" else index + 1
+    if 0 <= target < len(order):
+        order[index], order[target] = order[target], order[index]
+        try:
+            services.reorder_stages(sequence=stage.sequence, by=request.user, stage_ids=order)
+        except ValidationError as exc:
+            _errors(request, exc)
+    return redirect("sequences:detail", pk)
+
+
+@login_required
+@require_GET
+def stage_preview(request, pk, stage_pk):
+    """The stage as one prospect would receive it from one sender (htmx fragment)."""
+    stage = get_for_user_or_404(
+        Stage.objects.select_related("sequence"),
+        request.user,
+        pk=stage_pk,
+        sequence__in=selectors.visible_sequences(request.user),
+        sequence_id=pk,
+    )
+    prospect = (
+        scope_to_user(Prospect, request.user).filter(pk=request.GET.get("prospect") or 0).first()
+    )
+    mailbox = (
+        sender_selectors.sendable_mailboxes(request.user)
+        .filter(pk=request.GET.get("mailbox") or 0)
+        .first()
+        or stage.sequence.sender_mailbox
+    )
+    context = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
+    if stage.kind == Stage.Kind.EMAIL and prospect and mailbox:
+        try:
+            context["email"] = services.render_stage(stage, prospect, mailbox)
+        except templating.TemplateError as exc:
+            context["error"] = str(exc)
+    return render(request, "sequences/_preview.html", context)
+
+
+# Enrollments -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def enroll(request, pk):
+    sequence = _sequence(request, pk)
+    form = EnrollForm(
+        request.POST,
+        mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
+        prospects=scope_to_user(Prospect, request.user),
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:detail", sequence.pk)
+    mailbox, alias = form.fields["sender"].to_mailbox(form.cleaned_data["sender"])
+    prospects = list(form.cleaned_data["prospects"])
+    try:
+        report = services.enroll(
+            sequence=sequence,
+            prospects=prospects,
+            by=request.user,
+            mailbox=mailbox,
+            alias=alias,
+            start_at=form.cleaned_data.get("start"),
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("sequences:detail", sequence.pk)
+    return render(request, "sequences/enroll_report.html", {"sequence": sequence, "report": report})
+
+
+def _enrollment(request, pk) -> Enrollment:
+    return get_for_user_or_404(
+        selectors.visible_enrollments(request.user).select_related(
+            "sequence", "enrolled_by", "mailbox"
+        ),
+        request.user,
+        pk=pk,
+    )
+
+
+ENROLLMENT_ACTIONS = {
+    "pause": lambda e, user: services.pause_enrollment(
+        enrollment=e,
+        cause=Enrollment.PauseCause.BY_USER,
+        reason=f"Paused by {user.full_name}.",
+        by=user,
+    ),
+    "resume": lambda e, user: services.resume_enrollment(enrollment=e, by=user),
+    "responded": lambda e, user: services.mark_responded(enrollment=e, by=user),
+    "remove": lambda e, user: services.remove_enrollment(enrollment=e, by=user),
+}
+
+
+@login_required
+@require_POST
+def enrollment_action(request, pk, action):
+    if action not in ENROLLMENT_ACTIONS:
+        raise PermissionDenied
+    enrollment = _enrollment(request, pk)
+    try:
+        ENROLLMENT_ACTIONS[action](enrollment, request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(
+        request.POST.get("next") or reverse("sequences:detail", args=[enrollment.sequence_id])
+    )
+
+
+# Prospects -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prospect_list(request):
+    form = ProspectForm(request.POST or None, prefix="one")
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        prospect, created = services.upsert_prospect(by=request.user, **data)
+        messages.success(request, f"{prospect.email} {'added' if created else 'updated'}.")
+        return redirect("sequences:prospects")
+    search = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "sequences/prospects.html",
+        {
+            "prospects": selectors.prospect_rows(request.user, search=search)[:500],
+            "search": search,
+            "form": form,
+            "paste_form": PasteProspectsForm(prefix="paste"),
+            "csv_form": CsvUploadForm(),
+            "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
+        },
+    )
+
+
+@login_required
+@require_POST
+def prospect_paste(request):
+    form = PasteProspectsForm(request.POST, prefix="paste")
+    if form.is_valid():
+        result = importing.import_rows(
+            request.user,
+            importing.parse_pasted(form.cleaned_data["lines"]),
+            importing.PASTE_MAPPING,
+        )
+        return render(request, "sequences/import_result.html", {"result": result})
+    return redirect("sequences:prospects")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prospect_import(request):
+    """CSV upload in two steps: read the file and map its columns, then import."""
+    if "file" in request.FILES:
+        form = CsvUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                upload = importing.store_upload(request, form.cleaned_data["file"])
+            except ValidationError as exc:
+                _errors(request, exc)
+                return redirect("sequences:prospects")
+            return render(
+                request,
+                "sequences/import_mapping.html",
+                {"upload": upload, "fields": importing.FIELDS},
+            )
+    upload = importing.load_upload(request)
+    if upload is None:
+        return redirect("sequences:prospects")
+    mapping = {
+        column: request.POST.get(f"map_{index}", "") for index, column in enumerate(upload.header)
+    }
+    try:
+        result = importing.import_rows(
+            request.user, upload.rows, importing.Mapping(upload.header, mapping)
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return render(
+            request, "sequences/import_mapping.html", {"upload": upload, "fields": importing.FIELDS}
+        )
+    importing.keep_errors(request, result)
+    return render(request, "sequences/import_result.html", {"result": result})
+
+
+@login_required
+@require_GET
+def prospect_import_errors(request):
+    response = HttpResponse(importing.errors_csv(request), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="prospects-not-imported.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def prospect_detail(request, pk):
+    prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
+    return render(
+        request,
+        "sequences/prospect.html",
+        {"prospect": prospect, **selectors.prospect_history(request.user, prospect)},
+    )
+
+
+@login_required
+@require_POST
+def prospect_dnc(request, pk):
+    prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
+    prospect.do_not_contact = request.POST.get("do_not_contact") == "1"
+    prospect.save(update_fields=["do_not_contact"])
+    return redirect("sequences:prospect", prospect.pk)
+
+
+@login_required
+@require_POST
+def prospects_enroll(request):
+    """From a selection on the prospect list: choose the sequence, then the sender and start."""
+    ids = request.POST.getlist("selected")
+    sequence = get_for_user_or_404(
+        selectors.visible_sequences(request.user),
+        request.user,
+        pk=request.POST.get("sequence") or 0,
+    )
+    prospects = scope_to_user(Prospect, request.user).filter(pk__in=[i for i in ids if i.isdigit()])
+    form = EnrollForm(
+        initial={"prospects": list(prospects), "sender": str(sequence.sender_mailbox_id or "")},
+        mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
+        prospects=prospects,
+    )
+    return render(
+        request,
+        "sequences/enroll.html",
+        {"sequence": sequence, "prospects": prospects, "form": form},
+    )
+
+
+# Tasks -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def task_list(request):
+    return render(request, "sequences/tasks.html", {"tasks": selectors.open_tasks(request.user)})
+
+
+@login_required
+@require_POST
+def task_complete(request, pk):
+    task = get_for_user_or_404(Task.objects.select_related("stage"), request.user, pk=pk)
+    services.complete_task(task=task, by=request.user, skipped=request.POST.get("skip") == "1")
+    return redirect(request.POST.get("next") or "sequences:tasks")
+
+
+# Offboarding ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hand_over(request, user_pk):
+    if not request.user.is_org_admin:
+        raise PermissionDenied
+    departed = get_for_user_or_404(User, request.user, pk=user_pk)
+    members = scope_to_user(User, request.user).filter(is_active=True).exclude(pk=departed.pk)
+    mailboxes = (
+        scope_to_user(Mailbox, request.user)
+        .filter(status=Mailbox.Status.CONNECTED)
+        .select_related("owner")
+        .prefetch_related("aliases")
+    )
+    form = HandOverForm(request.POST or None, members=members, mailboxes=mailboxes)
+    if request.method == "POST" and form.is_valid():
+        mailbox, _ = form.fields["sender"].to_mailbox(form.cleaned_data["sender"])
+        try:
+            done = services.hand_over(
+                departed=departed, to=form.cleaned_data["to"], mailbox=mailbox, by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"{done['sequences']} sequences and {done['enrollments']} enrollments handed over; "
+                f"{done['resumed']} resumed.",
+            )
+            return redirect("team")
+    waiting = Enrollment.objects.filter(status__in=Enrollment.OPEN, enrolled_by=departed).count()
+    return render(
+        request,
+        "sequences/hand_over.html",
+        {"departed": departed, "form": form, "waiting": waiting},
+    )

@@ -1,0 +1,73 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD, MailboxFactory
+
+CSV = """email,first name,last name,company
+ana@candidates.example,Ana,Silva,Initech
+ben@candidates.example,Ben,Okoro,Hooli
+not-an-email,Bad,Row,Nowhere
+cleo@candidates.example,Cleo,Park,Globex
+dev@candidates.example,Dev,Rao,Umbrella
+"""
+
+
+@pytest.mark.e2e
+def test_recruiter_builds_a_sequence_imports_prospects_and_enrolls_them(
+    live_server, page, recruiter, tmp_path
+):
+    MailboxFactory(owner=recruiter)
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill(recruiter.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # Prospects first, from a CSV with one bad row.
+    page.get_by_role("link", name="Prospects").click()
+    csv_file = tmp_path / "prospects.csv"
+    csv_file.write_text(CSV)
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("5 rows read")).to_be_visible()
+    page.get_by_role("button", name="Import prospects").click()
+    expect(page.get_by_role("heading", name="4 added, 0 updated")).to_be_visible()
+    expect(page.locator(".import-errors")).to_contain_text("not-an-email is not an email address.")
+
+    # A sequence with two emails and a manual stage.
+    page.get_by_role("link", name="Sequences").click()
+    page.get_by_label("New sequence name").fill("Platform engineers")
+    page.get_by_role("button", name="Create sequence").click()
+    expect(page.get_by_role("heading", name="Platform engineers")).to_be_visible()
+
+    page.get_by_role("link", name="Edit stage 1").click()
+    page.get_by_label("Subject").fill("{{first_name}}, a platform role at Acme")
+    page.get_by_label("Body").fill(
+        "<p>Hi {{first_name}},</p><p>Your work at {{company}} caught my eye.</p>"
+    )
+    page.get_by_role("button", name="Save stage").click()
+
+    page.get_by_role("button", name="Add email stage").click()
+    page.get_by_role("button", name="Add manual stage").click()
+    expect(page.locator(".stage")).to_have_count(3)
+
+    # Preview stage 1 for one prospect.
+    page.get_by_role("link", name="Edit stage 1").click()
+    page.get_by_label("Prospect").select_option(label="ana@candidates.example")
+    expect(page.locator("#preview")).to_contain_text("Ana, a platform role at Acme")
+    expect(page.locator("#preview")).to_contain_text("Your work at Initech caught my eye.")
+    page.get_by_role("link", name=re.compile("Platform engineers")).click()
+
+    # Enroll the four imported prospects.
+    for email in ("ana", "ben", "cleo", "dev"):
+        page.get_by_label(re.compile(f"{email}@candidates.example")).check()
+    page.get_by_role("button", name="Enroll selected").click()
+    expect(page.get_by_role("heading", name="4 enrolled in Platform engineers")).to_be_visible()
+    page.get_by_role("link", name="Back to the sequence").click()
+
+    table = page.locator("table.enrollments")
+    for email in ("ana", "ben", "cleo", "dev"):
+        expect(table).to_contain_text(f"{email}@candidates.example")
+    expect(table.get_by_role("row")).to_have_count(5)  # header + 4

@@ -1,0 +1,179 @@
+"""The sequence editor and the lists, as a recruiter uses them."""
+
+import pytest
+
+from sequences.models import Enrollment, Sequence, Stage
+from tests.factories import EnrollmentFactory, ProspectFactory, SequenceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_creating_a_sequence_starts_with_one_email_stage_and_the_users_inbox(
+    recruiter_client, recruiter, recruiter_mailbox
+):
+    response = recruiter_client.post("/sequences/new/", {"name": "Data engineers"})
+    sequence = Sequence.objects.get(name="Data engineers")
+    assert response["Location"] == f"/sequences/{sequence.pk}/"
+    assert sequence.owner == recruiter and sequence.sender_mailbox == recruiter_mailbox
+    assert list(sequence.stages.values_list("kind", flat=True)) == ["email"]
+
+
+def stage_data(**changes):
+    return {
+        "kind": "email",
+        "delay_days": 0,
+        "subject": "Hello {{first_name}}",
+        "body_html": "<p>Hi {{first_name}}</p>",
+        "threading": "same_thread",
+        "manual_kind": "",
+        "instructions": "",
+        **changes,
+    }
+
+
+def test_an_unknown_token_is_refused_at_save_naming_it(recruiter_client, sequence):
+    stage = sequence.stages.get(position=0)
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stage.pk}/",
+        stage_data(body_html="<p>Hi {{frist_name}}</p>"),
+    )
+    assert response.status_code == 200
+    assert "Unknown token {{frist_name}}" in response.content.decode()
+    stage.refresh_from_db()
+    assert "frist_name" not in stage.body_html
+
+
+def test_the_body_is_sanitized_and_gets_a_plain_text_part(recruiter_client, sequence):
+    stage = sequence.stages.get(position=0)
+    recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stage.pk}/",
+        stage_data(
+            body_html='<p onclick="x()">Hi {{first_name}}</p><script>alert(1)</script>'
+            '<a href="javascript:x">y</a>'
+        ),
+    )
+    stage.refresh_from_db()
+    assert "onclick" not in stage.body_html and "<script" not in stage.body_html
+    assert "javascript:" not in stage.body_html
+    assert stage.body_text.startswith("Hi {{first_name}}")
+
+
+def test_a_stage_that_starts_a_thread_needs_a_subject(recruiter_client, sequence):
+    stage = sequence.stages.get(position=1)
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stage.pk}/",
+        stage_data(subject="", threading="new_thread"),
+    )
+    assert "A stage that starts a thread needs a subject." in response.content.decode()
+
+
+def test_stages_are_added_reordered_and_deleted_but_one_always_stays(recruiter_client, sequence):
+    recruiter_client.post(f"/sequences/{sequence.pk}/stages/new/", {"kind": "manual"})
+    stages = list(sequence.stages.order_by("position"))
+    assert [s.kind for s in stages] == ["email", "email", "manual"]
+
+    recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stages[2].pk}/move/", {"direction": "up"}
+    )
+    assert list(sequence.stages.order_by("position").values_list("kind", flat=True)) == [
+        "email",
+        "manual",
+        "email",
+    ]
+    for stage in stages[1:]:
+        recruiter_client.post(f"/sequences/{sequence.pk}/stages/{stage.pk}/delete/")
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stages[0].pk}/delete/", follow=True
+    )
+    assert "A sequence keeps at least one stage." in response.content.decode()
+    assert sequence.stages.count() == 1
+
+
+def test_preview_renders_a_stage_for_a_prospect_and_names_a_missing_token(
+    recruiter_client, sequence, org
+):
+    stage = sequence.stages.get(position=0)
+    alice = ProspectFactory(organization=org, first_name="Alice", company="Initech & Sons")
+    nameless = ProspectFactory(organization=org, first_name="", company="Initech")
+    url = f"/sequences/{sequence.pk}/stages/{stage.pk}/preview/"
+    page = recruiter_client.get(url, {"prospect": alice.pk}).content.decode()
+    assert "Quick question, Alice" in page
+    assert "Initech &amp; Sons" in page
+    page = recruiter_client.get(url, {"prospect": nameless.pk}).content.decode()
+    assert "No value for {{first_name}}" in page
+
+
+def test_clone_copies_stages_and_archive_hides_from_the_list(recruiter_client, sequence):
+    recruiter_client.post(f"/sequences/{sequence.pk}/clone/")
+    copy = Sequence.objects.get(name="Copy of Backend engineers")
+    assert copy.stages.count() == sequence.stages.count()
+    recruiter_client.post(f"/sequences/{sequence.pk}/archive/", {"archived": "1"})
+    listing = recruiter_client.get("/sequences/").content.decode()
+    assert "Copy of Backend engineers" in listing and ">Backend engineers<" not in listing
+    assert ">Backend engineers<" in recruiter_client.get("/sequences/?archived=1").content.decode()
+
+
+def test_settings_refuse_a_sender_the_user_may_not_use(recruiter_client, sequence, org):
+    from tests.factories import MailboxFactory, UserFactory
+
+    other_box = MailboxFactory(owner=UserFactory(organization=org))
+    data = {
+        "name": "Backend engineers",
+        "visibility": "shared",
+        "sender": str(other_box.pk),
+        "bcc": "",
+        "timezone": "Europe/Berlin",
+        "send_days": ["0", "1"],
+        "send_start": "08:00",
+        "send_end": "18:00",
+    }
+    response = recruiter_client.post(f"/sequences/{sequence.pk}/settings/", data, follow=True)
+    assert "Select a valid choice" in response.content.decode()
+    sequence.refresh_from_db()
+    assert sequence.sender_mailbox != other_box and sequence.timezone == "UTC"
+
+
+def test_sequence_list_runs_a_constant_number_of_queries(
+    recruiter_client, recruiter, recruiter_mailbox, org, django_assert_max_num_queries
+):
+    def load():
+        with django_assert_max_num_queries(12):
+            assert recruiter_client.get("/sequences/").status_code == 200
+
+    SequenceFactory(owner=recruiter)
+    load()
+    for _ in range(20):
+        sequence = SequenceFactory(owner=recruiter, sender_mailbox=recruiter_mailbox)
+        EnrollmentFactory(sequence=sequence, mailbox=recruiter_mailbox)
+    load()
+
+
+def test_enrollment_table_runs_a_constant_number_of_queries_and_filters(
+    recruiter_client, sequence, recruiter_mailbox, org, django_assert_max_num_queries
+):
+    EnrollmentFactory.create_batch(30, sequence=sequence, mailbox=recruiter_mailbox)
+    EnrollmentFactory(
+        sequence=sequence,
+        mailbox=recruiter_mailbox,
+        status=Enrollment.Status.REPLIED,
+        prospect=ProspectFactory(organization=org, email="answered@candidates.example"),
+    )
+    with django_assert_max_num_queries(20):
+        page = recruiter_client.get(f"/sequences/{sequence.pk}/").content.decode()
+    assert page.count("Mark responded") == 30
+    page = recruiter_client.get(
+        f"/sequences/{sequence.pk}/", {"status": "replied"}
+    ).content.decode()
+    assert "answered@candidates.example" in page and page.count("Mark responded") == 0
+
+
+def test_enrollment_actions_from_the_table(recruiter_client, sequence, recruiter_mailbox):
+    enrollment = EnrollmentFactory(sequence=sequence, mailbox=recruiter_mailbox)
+    recruiter_client.post(f"/enrollments/{enrollment.pk}/pause/")
+    enrollment.refresh_from_db()
+    assert enrollment.status == "paused" and enrollment.status_reason == "Paused by Rick Recruiter."
+    recruiter_client.post(f"/enrollments/{enrollment.pk}/resume/")
+    recruiter_client.post(f"/enrollments/{enrollment.pk}/remove/")
+    enrollment.refresh_from_db()
+    assert enrollment.status == "stopped"
+    assert Stage.objects.filter(sequence=sequence).count() == 2
