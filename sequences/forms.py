@@ -128,7 +128,8 @@ class StageForm(forms.ModelForm):
             "delay_days": "Wait (business days after the previous stage)",
         }
         widgets = {
-            "body_html": forms.Textarea(attrs={"rows": 10, "class": "rich"}),
+            "subject": forms.TextInput(attrs={"data-token-target": ""}),
+            "body_html": forms.Textarea(attrs={"rows": 10, "data-token-target": ""}),
             "instructions": forms.Textarea(attrs={"rows": 3}),
         }
 

@@ -139,5 +139,13 @@ def open_tasks(user: User):
     )
 
 
+def sequence_tasks(sequence: Sequence):
+    return (
+        Task.objects.filter(enrollment__sequence=sequence, status=Task.Status.OPEN)
+        .select_related("stage", "assignee", "enrollment__prospect")
+        .order_by("due_at")
+    )
+
+
 def open_task_count(user: User) -> int:
     return Task.objects.filter(assignee=user, status=Task.Status.OPEN).count()

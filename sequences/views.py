@@ -95,6 +95,7 @@ def sequence_detail(request, pk):
             )[:500],
             "statuses": Enrollment.Status.choices,
             "prospects": selectors.prospect_rows(request.user)[:200],
+            "open_tasks_here": selectors.sequence_tasks(sequence),
         },
     )
 

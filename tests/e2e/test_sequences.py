@@ -71,3 +71,21 @@ def test_recruiter_builds_a_sequence_imports_prospects_and_enrolls_them(
     for email in ("ana", "ben", "cleo", "dev"):
         expect(table).to_contain_text(f"{email}@candidates.example")
     expect(table.get_by_role("row")).to_have_count(5)  # header + 4
+
+
+@pytest.mark.e2e
+def test_token_picker_inserts_at_the_cursor(live_server, page, recruiter):
+    from tests.factories import SequenceFactory
+
+    sequence = SequenceFactory(owner=recruiter, stages=1)
+    stage = sequence.stages.get()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill(recruiter.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/sequences/{sequence.pk}/stages/{stage.pk}/")
+    subject = page.get_by_label("Subject")
+    subject.fill("Hello , welcome")
+    subject.evaluate("element => element.setSelectionRange(6, 6)")
+    page.get_by_role("button", name="{{first_name}}").click()
+    expect(subject).to_have_value("Hello {{first_name}}, welcome")

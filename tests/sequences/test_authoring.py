@@ -177,3 +177,19 @@ def test_enrollment_actions_from_the_table(recruiter_client, sequence, recruiter
     enrollment.refresh_from_db()
     assert enrollment.status == "stopped"
     assert Stage.objects.filter(sequence=sequence).count() == 2
+
+
+def test_enroll_from_a_selection_on_the_prospect_list(
+    recruiter_client, sequence, recruiter_mailbox, org
+):
+    chosen = ProspectFactory.create_batch(2, organization=org)
+    page = recruiter_client.post(
+        "/prospects/enroll/", {"selected": [str(p.pk) for p in chosen], "sequence": sequence.pk}
+    ).content.decode()
+    assert "Enroll 2 prospects in Backend engineers" in page
+    report = recruiter_client.post(
+        f"/sequences/{sequence.pk}/enroll/",
+        {"prospects": [p.pk for p in chosen], "sender": str(recruiter_mailbox.pk)},
+    ).content.decode()
+    assert "2 enrolled in Backend engineers" in report
+    assert set(sequence.enrollments.values_list("prospect_id", flat=True)) == {p.pk for p in chosen}
