@@ -1,4 +1,4 @@
-"""The log of calls to the sandbox's Google endpoints that its UI shows."""
+"""The log of calls to the sandbox's Google and Greenhouse endpoints that its UI shows."""
 
 from .models import ApiCall
 
@@ -6,7 +6,14 @@ KEEP = 1000
 
 
 def record(
-    request, endpoint: str, status: int, *, account_email: str = "", client_id: str = "", units=0
+    request,
+    endpoint: str,
+    status: int,
+    *,
+    account_email: str = "",
+    client_id: str = "",
+    units=0,
+    dropped: bool = False,
 ) -> None:
     call = ApiCall.objects.create(
         endpoint=endpoint,
@@ -16,6 +23,7 @@ def record(
         account_email=account_email,
         client_id=client_id,
         units=units,
+        dropped=dropped,
     )
     ApiCall.objects.filter(pk__lte=call.pk - KEEP).delete()
 

@@ -1,9 +1,21 @@
 """The sandbox's Python API, keyed by email address: what a test, the demo loader or the sandbox
-UI sets up or switches. The product never calls it; it reaches the sandbox over HTTP only."""
+UI sets up or switches, for Google here and for Greenhouse in `sandbox.greenhouse.control`
+(re-exported below). The product never calls it; it reaches the sandbox over HTTP only."""
 
 from django.db import transaction
 
 from . import faults, mail, mailbox, oauth, rfc822
+from .greenhouse.control import V1_PERMISSIONS as V1_PERMISSIONS
+from .greenhouse.control import V3_SCOPES as V3_SCOPES
+from .greenhouse.control import add_note as add_note
+from .greenhouse.control import candidate as candidate
+from .greenhouse.control import candidate_activity as candidate_activity
+from .greenhouse.control import create_candidate as create_candidate
+from .greenhouse.control import create_greenhouse_user as create_greenhouse_user
+from .greenhouse.control import create_harvest_client as create_harvest_client
+from .greenhouse.control import create_harvest_key as create_harvest_key
+from .greenhouse.control import greenhouse_user as greenhouse_user
+from .greenhouse.control import set_harvest_rate_limit as set_harvest_rate_limit
 from .models import (
     AutoReply,
     BouncingDomain,
@@ -109,8 +121,16 @@ def fail_next(
     endpoint: str, count: int = 1, status: int = 503, email: str | None = None
 ) -> FaultRule:
     """The next `count` calls of `endpoint` (a Google method id such as
-    "gmail.users.messages.send", "oauth2.token", or "*") answer `status` (500, 503 or 429)."""
+    "gmail.users.messages.send", "oauth2.token", a Greenhouse endpoint id of
+    `sandbox.greenhouse.endpoints` such as "greenhouse.v1.candidates.activity_feed.notes.create",
+    or "*") answer `status` (500, 503 or 429). `email` narrows it to one Google account."""
     return faults.fail_next(endpoint, count, status, account(email) if email else None)
+
+
+def drop_next(endpoint: str, count: int = 1) -> FaultRule:
+    """The next `count` calls of a Greenhouse write are committed, then their connection is
+    closed without an answer (the client sees a connection error)."""
+    return faults.drop_next(endpoint, count)
 
 
 def add_latency(endpoint: str, ms: int, email: str | None = None) -> FaultRule:

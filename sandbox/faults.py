@@ -1,10 +1,12 @@
-"""Fault switches: make the next calls of an endpoint fail, or make every call slow, for one
-account or for all. Set from tests through `sandbox.control` and from the sandbox UI."""
+"""Fault switches: make the next calls of an endpoint fail, drop the connection of the next writes
+after they are committed, or make every call slow, for one account or for all. Set from tests
+through `sandbox.control` and from the sandbox UI."""
 
 import time
 
 from django.db.models import F, Q
 
+from .greenhouse import endpoints as greenhouse
 from .models import FaultRule, GoogleAccount
 
 # Google's ids for the endpoints the sandbox serves.
@@ -22,7 +24,7 @@ GMAIL_METHODS = (
     "gmail.users.history.list",
     "gmail.users.settings.sendAs.list",
 )
-ENDPOINTS = ("*", TOKEN_ENDPOINT, REVOKE_ENDPOINT, *GMAIL_METHODS)
+ENDPOINTS = ("*", TOKEN_ENDPOINT, REVOKE_ENDPOINT, *GMAIL_METHODS, *greenhouse.ALL)
 FAILURE_STATUSES = (500, 503, 429)
 
 
@@ -40,6 +42,16 @@ def fail_next(
     return FaultRule.objects.create(
         endpoint=endpoint, account=account, status=status, remaining=count
     )
+
+
+def drop_next(endpoint: str, count: int = 1) -> FaultRule:
+    """The next `count` calls of a Greenhouse write are carried out and committed, then their
+    connection is closed without an answer: the client cannot tell whether the write landed."""
+    if endpoint not in greenhouse.WRITES:
+        raise ValueError(
+            f"Only a write's connection can be dropped; one of {', '.join(greenhouse.WRITES)}"
+        )
+    return FaultRule.objects.create(endpoint=endpoint, drop_connection=True, remaining=count)
 
 
 def add_latency(endpoint: str, ms: int, account: GoogleAccount | None = None) -> FaultRule:
@@ -67,10 +79,20 @@ def apply(endpoint: str, account: GoogleAccount | None = None) -> int | None:
     latency = max((rule.latency_ms for rule in rules.filter(latency_ms__gt=0)), default=0)
     if latency:
         time.sleep(latency / 1000)
-    for rule in rules.filter(remaining__gt=0):
-        # Conditional decrement: two concurrent calls never spend the same failure.
-        if FaultRule.objects.filter(pk=rule.pk, remaining__gt=0).update(
-            remaining=F("remaining") - 1
-        ):
+    for rule in rules.filter(remaining__gt=0, drop_connection=False):
+        if _spend(rule):
             return rule.status
     return None
+
+
+def take_drop(endpoint: str) -> bool:
+    """Spends one armed connection drop of this endpoint, if any (after its write committed)."""
+    rules = FaultRule.objects.filter(endpoint=endpoint, drop_connection=True, remaining__gt=0)
+    return any(_spend(rule) for rule in rules)
+
+
+def _spend(rule: FaultRule) -> bool:
+    # Conditional decrement: two concurrent calls never spend the same failure.
+    return bool(
+        FaultRule.objects.filter(pk=rule.pk, remaining__gt=0).update(remaining=F("remaining") - 1)
+    )

@@ -1,6 +1,7 @@
 from django import forms
 
 from .faults import ENDPOINTS, FAILURE_STATUSES
+from .greenhouse.endpoints import WRITES
 from .models import GoogleAccount
 
 
@@ -68,9 +69,21 @@ class FaultForm(forms.Form):
         to_field_name="email",
         empty_label="any account",
     )
-    kind = forms.ChoiceField(choices=[("fail", "Fail the next calls"), ("latency", "Add latency")])
+    kind = forms.ChoiceField(
+        choices=[
+            ("fail", "Fail the next calls"),
+            ("drop", "Drop the connection after the next writes"),
+            ("latency", "Add latency"),
+        ]
+    )
     status = forms.TypedChoiceField(
         choices=[(status, status) for status in FAILURE_STATUSES], coerce=int, initial=503
     )
     count = forms.IntegerField(min_value=1, initial=1, label="Calls")
     latency_ms = forms.IntegerField(min_value=0, initial=1000, label="Latency (ms)")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "drop" and data.get("endpoint") not in WRITES:
+            raise forms.ValidationError(f"Only a write can drop its answer: {', '.join(WRITES)}.")
+        return data

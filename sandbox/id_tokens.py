@@ -60,6 +60,11 @@ def issue(
         claims["name"] = account.display_name
     if nonce:
         claims["nonce"] = nonce
+    return sign(claims)
+
+
+def sign(claims: dict) -> str:
+    """An RS256 JWT of `claims`, signed with the sandbox's key (also for Greenhouse's tokens)."""
     key = _key()
     signer = crypt.RSASigner.from_string(key.private_pem, key_id=key.kid)
     return jwt.encode(signer, claims).decode()

@@ -1,12 +1,16 @@
 """The sandbox's Google: accounts and their mailboxes, OAuth clients and grants, fault switches and
-a log of API calls. Everything lives in the database because the sandbox is called by several
-processes (web, worker, tests) and several threads at once."""
+a log of API calls (its Greenhouse lives in `sandbox.greenhouse.models`). Everything lives in the
+database because the sandbox is called by several processes (web, worker, tests) and several
+threads at once."""
 
 import html
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+# Imported for its side effect: Django registers the Greenhouse models with this app.
+from .greenhouse import models as greenhouse_models  # noqa: F401
 
 # Gmail's limits, per user (Workspace values).
 QUOTA_UNITS_PER_MINUTE = 15_000
@@ -286,13 +290,17 @@ class QuotaUsage(models.Model):
 
 class FaultRule(models.Model):
     """A switch set by a test or in the UI: fail the next `remaining` calls of an endpoint with
-    `status`, or delay every call by `latency_ms` until cleared."""
+    `status`, drop the connection of its next `remaining` writes once they are committed
+    (`drop_connection`), or delay every call by `latency_ms` until cleared."""
 
-    endpoint = models.CharField(max_length=100, help_text='A Google method id, or "*".')
+    endpoint = models.CharField(
+        max_length=100, help_text='A Google method id, a Greenhouse endpoint id, or "*".'
+    )
     account = models.ForeignKey(
         GoogleAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
     )
     status = models.PositiveSmallIntegerField(null=True, blank=True)
+    drop_connection = models.BooleanField(default=False)
     remaining = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -301,11 +309,12 @@ class FaultRule(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.endpoint} {self.status or ''} x{self.remaining} +{self.latency_ms}ms"
+        failure = "drop" if self.drop_connection else self.status or ""
+        return f"{self.endpoint} {failure} x{self.remaining} +{self.latency_ms}ms"
 
 
 class ApiCall(models.Model):
-    """One call to the sandbox's Google endpoints, for the UI's log."""
+    """One call to the sandbox's Google or Greenhouse endpoints, for the UI's log."""
 
     created_at = models.DateTimeField(default=timezone.now)
     endpoint = models.CharField(max_length=100)
@@ -315,6 +324,8 @@ class ApiCall(models.Model):
     account_email = models.EmailField(blank=True)
     client_id = models.CharField(max_length=200, blank=True)
     units = models.PositiveIntegerField(default=0)
+    # The call was carried out but its answer never sent: a fault dropped the connection.
+    dropped = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -95,6 +95,8 @@ def add_fault(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["kind"] == "fail":
             faults.fail_next(data["endpoint"], data["count"], data["status"], data["account"])
+        elif data["kind"] == "drop":
+            faults.drop_next(data["endpoint"], data["count"])
         else:
             faults.add_latency(data["endpoint"], data["latency_ms"], data["account"])
     else:

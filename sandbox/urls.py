@@ -1,12 +1,17 @@
-"""The sandbox's own URL configuration, served on its own port as Google is another host: each
-Google API at the path its real host serves it, and the sandbox's pages under /sandbox/."""
+"""The sandbox's own URL configuration, served on its own port as Google and Greenhouse are other
+hosts: each Google and Greenhouse API at the path its real host serves it (Greenhouse's hosts
+under /harvest/ and /greenhouse-auth/), and the sandbox's pages under /sandbox/."""
 
 from django.urls import include, path
 
 from . import oauth_views, ui
 from .gmail_api import endpoint
+from .greenhouse import endpoints as gh
+from .greenhouse import ui as greenhouse_ui
+from .greenhouse import views as greenhouse
 
 _gmail = "gmail/v1/users/<str:user_id>/"
+_candidate = "harvest/v1/candidates/<int:candidate_id>"
 
 ui_patterns = [
     path("", ui.home, name="home"),
@@ -23,6 +28,8 @@ ui_patterns = [
     path("accounts/<str:email>/grants/<int:pk>/revoke/", ui.revoke_grant, name="revoke_grant"),
     path("accounts/<str:email>/threads/<str:thread_id>/", ui.thread_view, name="thread"),
     path("accounts/<str:email>/threads/<str:thread_id>/reply/", ui.reply, name="reply"),
+    path("greenhouse/", greenhouse_ui.overview, name="greenhouse"),
+    path("greenhouse/candidates/", greenhouse_ui.add_candidate, name="greenhouse_add_candidate"),
 ]
 
 urlpatterns = [
@@ -46,5 +53,22 @@ urlpatterns = [
     path(_gmail + "threads/<str:thread_id>", endpoint(GET="gmail.users.threads.get")),
     path(_gmail + "history", endpoint(GET="gmail.users.history.list")),
     path(_gmail + "settings/sendAs", endpoint(GET="gmail.users.settings.sendAs.list")),
+    # auth.greenhouse.io
+    path("greenhouse-auth/token", greenhouse.token, name="greenhouse_token"),
+    # harvest.greenhouse.io/v1
+    path("harvest/v1/candidates", greenhouse.endpoint(GET=gh.V1_CANDIDATES_LIST)),
+    path(_candidate, greenhouse.endpoint(GET=gh.V1_CANDIDATES_GET)),
+    path(_candidate + "/activity_feed", greenhouse.endpoint(GET=gh.V1_ACTIVITY_FEED)),
+    path(_candidate + "/activity_feed/notes", greenhouse.endpoint(POST=gh.V1_NOTES_CREATE)),
+    path(_candidate + "/activity_feed/emails", greenhouse.endpoint(POST=gh.V1_EMAILS_CREATE)),
+    path("harvest/v1/users", greenhouse.endpoint(GET=gh.V1_USERS_LIST)),
+    path("harvest/v1/prospects", greenhouse.endpoint(POST=gh.V1_PROSPECTS_CREATE)),
+    # harvest.greenhouse.io/v3
+    path("harvest/v3/candidates", greenhouse.endpoint(GET=gh.V3_CANDIDATES_LIST)),
+    path("harvest/v3/users", greenhouse.endpoint(GET=gh.V3_USERS_LIST)),
+    path(
+        "harvest/v3/notes",
+        greenhouse.endpoint(GET=gh.V3_NOTES_LIST, POST=gh.V3_NOTES_CREATE),
+    ),
     path("sandbox/", include((ui_patterns, "sandbox"))),
 ]

@@ -11,12 +11,14 @@ if SANDBOX:
     _google_accounts = _google_oauth = SANDBOX_URL
     _gmail = f"{SANDBOX_URL}/"
     _greenhouse = f"{SANDBOX_URL}/harvest/v1"
+    _greenhouse_v3 = f"{SANDBOX_URL}/harvest/v3"
     _greenhouse_auth = f"{SANDBOX_URL}/greenhouse-auth/token"
 else:
     _google_accounts = "https://accounts.google.com"
     _google_oauth = "https://oauth2.googleapis.com"
     _gmail = "https://gmail.googleapis.com/"
     _greenhouse = "https://harvest.greenhouse.io/v1"
+    _greenhouse_v3 = "https://harvest.greenhouse.io/v3"
     _greenhouse_auth = "https://auth.greenhouse.io/token"
 
 # With the sandbox, a client it registers for itself (load_sandbox_demo); real ones come from
@@ -33,5 +35,7 @@ GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default=f"{_google_oauth}/revok
 # google-api-python-client appends "gmail/v1/users/..." to this.
 GMAIL_API_ENDPOINT = env.str("GMAIL_API_ENDPOINT", default=_gmail)
 
+# Harvest v1 (API keys, legacy) and v3 (OAuth client credentials).
 GREENHOUSE_API_URL = env.str("GREENHOUSE_API_URL", default=_greenhouse).rstrip("/")
+GREENHOUSE_API_V3_URL = env.str("GREENHOUSE_API_V3_URL", default=_greenhouse_v3).rstrip("/")
 GREENHOUSE_TOKEN_URL = env.str("GREENHOUSE_TOKEN_URL", default=_greenhouse_auth)

@@ -22,12 +22,20 @@ BOUNCING_CANDIDATE = "alex.morgan@bounce.example"
 RECRUITER_ALIAS = ("jobs@acme.example", "Acme Recruiting")
 # Where the product asks Google to send people back after consent (its Google callback).
 PRODUCT_CALLBACK_PATH = "/senders/google/callback/"
+# Greenhouse: the team as users (the admin is a site admin, as Harvest v3 list calls need one),
+# a candidate for every demo prospect, and one credential of each API version.
+SITE_ADMIN = TEAM[0][0]
+GREENHOUSE_CANDIDATES = [*CANDIDATES, (BOUNCING_CANDIDATE, "Alex Morgan")]
+HARVEST_KEY = "5a4d3e0c9b8f7e6d5c4b3a2918070605"
+HARVEST_CLIENT_ID = "outreach-sandbox"
+HARVEST_CLIENT_SECRET = "outreach-sandbox-secret"  # noqa: S105 (a sandbox-only demo value)
 
 
 class Command(BaseCommand):
     help = (
         "Creates (or brings back to its known state) the sandbox's Google accounts for the demo "
-        "team and candidates, and registers the product's OAuth client. Safe to run again."
+        "team and candidates, registers the product's OAuth client, and sets up Greenhouse: the "
+        "team as users, the candidates, a Harvest v1 key and a v3 client. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -62,3 +70,24 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("GOOGLE_OAUTH_CLIENT_ID is empty: no OAuth client registered.")
+        self._greenhouse()
+
+    def _greenhouse(self):
+        self.stdout.write("Sandbox Greenhouse users:")
+        for email, name in TEAM:
+            user = control.create_greenhouse_user(email, name, site_admin=email == SITE_ADMIN)
+            role = "  (site admin)" if user.site_admin else ""
+            self.stdout.write(f"  {email:<34} {name:<22} id {user.pk}{role}")
+        self.stdout.write("Sandbox Greenhouse candidates:")
+        for email, name in GREENHOUSE_CANDIDATES:
+            candidate = control.create_candidate(email, name)
+            self.stdout.write(f"  {email:<34} {name:<22} id {candidate.pk}")
+        key = control.create_harvest_key(HARVEST_KEY, name="outreach demo")
+        client = control.create_harvest_client(
+            HARVEST_CLIENT_ID, HARVEST_CLIENT_SECRET, name="outreach demo"
+        )
+        self.stdout.write(f"Harvest v1 API key: {key.key}")
+        self.stdout.write(
+            f"Harvest v3 client: id {client.client_id}  secret {client.client_secret}  "
+            f"scopes {' '.join(client.scopes)}"
+        )

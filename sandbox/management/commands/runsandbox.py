@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.core.servers.basehttp import ThreadedWSGIServer, run
 
-from sandbox.wsgi import get_application
+from sandbox.server import serve
 
 DEFAULT_ADDRESS = "127.0.0.1:8001"
 
 
 class Command(BaseCommand):
-    help = "Serves the sandbox (local Google OAuth and Gmail API, and its UI at /sandbox/)."
+    help = (
+        "Serves the sandbox (local Google OAuth and Gmail API, Greenhouse Harvest, and its UI at "
+        "/sandbox/)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRESS)
@@ -17,6 +19,7 @@ class Command(BaseCommand):
         if not port.isdigit():
             raise CommandError(f"{addrport!r} is not host:port or a port number.")
         host = host or "127.0.0.1"
-        self.stdout.write(f"Sandbox Google at http://{host}:{port}/  (UI at /sandbox/)")
-        # One thread per request, each closing its database connection, as runserver does.
-        run(host, int(port), get_application(), server_cls=ThreadedWSGIServer)
+        self.stdout.write(
+            f"Sandbox Google and Greenhouse at http://{host}:{port}/  (UI at /sandbox/)"
+        )
+        serve(host, int(port))
