@@ -1,9 +1,11 @@
 """The only module that knows Google's OAuth and Gmail API: it builds the flows and the client
 (base URLs from settings), and turns Google's errors into the exceptions below."""
 
+import base64
 import functools
 import json
 import os
+import threading
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -274,23 +276,151 @@ def _service(creds: Credentials):
     )
 
 
-@_translate_errors
-def get_profile(creds: Credentials) -> Profile:
-    profile = _service(creds).users().getProfile(userId="me").execute()
-    return Profile(email=profile["emailAddress"].lower(), history_id=str(profile["historyId"]))
+# Per-process clients ------------------------------------------------------------------------------
+
+_clients = threading.local()
 
 
-@_translate_errors
-def list_send_as(creds: Credentials) -> list[Alias]:
-    response = _service(creds).users().settings().sendAs().list(userId="me").execute()
-    return [
-        Alias(
-            email=entry["sendAsEmail"].lower(),
-            display_name=entry.get("displayName", ""),
-            is_primary=bool(entry.get("isPrimary")),
-            is_default=bool(entry.get("isDefault")),
-            # The primary address needs no verification and carries no verificationStatus.
-            verified=bool(entry.get("isPrimary")) or entry.get("verificationStatus") == "accepted",
-        )
-        for entry in response.get("sendAs", [])
-    ]
+@dataclass(frozen=True)
+class Sent:
+    id: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class MessageHeaders:
+    id: str
+    thread_id: str
+    internal_date_ms: int
+    label_ids: tuple[str, ...]
+    headers: dict[str, str]  # lower-cased names
+
+
+class Gmail:
+    """One mailbox's Gmail API, kept per worker thread: the discovery document is parsed and
+    the access token refreshed once, not for every send."""
+
+    def __init__(self, creds: Credentials):
+        self.credentials = creds
+        # The client builds each resource's methods from the discovery document when it is
+        # asked for: built once here, not on every call.
+        users = _service(creds).users()
+        self._users_resource = users
+        self._messages = users.messages()
+        self._threads = users.threads()
+        self._history = users.history()
+        self._send_as = users.settings().sendAs()
+
+    @classmethod
+    def for_mailbox(cls, key, version, load_grant) -> "Gmail":
+        """The cached client for `key` while its grant `version` is unchanged; `load_grant()`
+        gives (refresh token, scopes) when a client must be built."""
+        cache = getattr(_clients, "by_mailbox", None)
+        if cache is None:
+            cache = _clients.by_mailbox = {}
+        cached = cache.get(key)
+        if cached is None or cached[0] != version:
+            cached = cache[key] = (version, cls(credentials(*load_grant())))
+        return cached[1]
+
+    @staticmethod
+    def forget(key) -> None:
+        getattr(_clients, "by_mailbox", {}).pop(key, None)
+
+    @_translate_errors
+    def profile(self) -> Profile:
+        data = self._users_resource.getProfile(userId="me").execute()
+        return Profile(email=data["emailAddress"].lower(), history_id=str(data["historyId"]))
+
+    @_translate_errors
+    def send_as_aliases(self) -> list[Alias]:
+        response = self._send_as.list(userId="me").execute()
+        return [
+            Alias(
+                email=entry["sendAsEmail"].lower(),
+                display_name=entry.get("displayName", ""),
+                is_primary=bool(entry.get("isPrimary")),
+                is_default=bool(entry.get("isDefault")),
+                # The primary address needs no verification and carries no verificationStatus.
+                verified=bool(entry.get("isPrimary"))
+                or entry.get("verificationStatus") == "accepted",
+            )
+            for entry in response.get("sendAs", [])
+        ]
+
+    @_translate_errors
+    def send(self, raw: bytes, thread_id: str = "") -> Sent:
+        body = {"raw": base64.urlsafe_b64encode(raw).decode()}
+        if thread_id:
+            body["threadId"] = thread_id
+        data = self._messages.send(userId="me", body=body).execute()
+        return Sent(id=data["id"], thread_id=data["threadId"])
+
+    @_translate_errors
+    def headers(self, message_id: str, names) -> MessageHeaders:
+        data = self._messages.get(
+            userId="me", id=message_id, format="metadata", metadataHeaders=list(names)
+        ).execute()
+        return _message_headers(data)
+
+    @_translate_errors
+    def raw(self, message_id: str) -> bytes:
+        data = self._messages.get(userId="me", id=message_id, format="raw").execute()
+        return base64.urlsafe_b64decode(data["raw"] + "=" * (-len(data["raw"]) % 4))
+
+    @_translate_errors
+    def thread(self, thread_id: str, names) -> list[MessageHeaders]:
+        data = self._threads.get(
+            userId="me", id=thread_id, format="metadata", metadataHeaders=list(names)
+        ).execute()
+        return [_message_headers(message) for message in data.get("messages", [])]
+
+    @_translate_errors
+    def search(self, query: str, limit: int = 100) -> list[tuple[str, str]]:
+        """(message id, thread id) of messages matching a Gmail search."""
+        found, token = [], None
+        while len(found) < limit:
+            request = self._messages.list(
+                userId="me", q=query, maxResults=min(100, limit), pageToken=token
+            )
+            data = request.execute()
+            found.extend((m["id"], m["threadId"]) for m in data.get("messages", []))
+            token = data.get("nextPageToken")
+            if not token:
+                break
+        return found[:limit]
+
+    @_translate_errors
+    def added_since(self, history_id: str, label: str | None = None) -> tuple[list[str], str]:
+        """Ids of messages added since `history_id` (oldest first), and the latest history id.
+        Raises NotFound when Gmail no longer keeps that history."""
+        ids, token, latest = [], None, history_id
+        while True:
+            params = {
+                "userId": "me",
+                "startHistoryId": history_id,
+                "historyTypes": ["messageAdded"],
+                "maxResults": 500,
+            }
+            if label:
+                params["labelId"] = label
+            if token:
+                params["pageToken"] = token
+            data = self._history.list(**params).execute()
+            for record in data.get("history", []):
+                ids.extend(added["message"]["id"] for added in record.get("messagesAdded", []))
+            latest = str(data.get("historyId", latest))
+            token = data.get("nextPageToken")
+            if not token:
+                return list(dict.fromkeys(ids)), latest
+
+
+def _message_headers(data: dict) -> MessageHeaders:
+    headers = {h["name"].lower(): h["value"] for h in data.get("payload", {}).get("headers", [])}
+    return MessageHeaders(
+        id=data["id"],
+        thread_id=data["threadId"],
+        internal_date_ms=int(data.get("internalDate", 0)),
+        label_ids=tuple(data.get("labelIds", [])),
+        headers=headers,
+    )

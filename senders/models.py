@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from outreach import clock
@@ -31,9 +32,15 @@ class Mailbox(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     history_id = models.CharField(max_length=32, blank=True)
-    # Below Google's 2,000 a day for Workspace: a burst of sequence mail must not lock the
-    # person out of their own inbox for 24 hours.
-    daily_send_cap = models.PositiveIntegerField(default=400)
+    # Below Google's 2,000 a day for Workspace (over a rolling 24 hours): hitting Google's limit
+    # locks the person out of sending from their own inbox for up to a day.
+    daily_send_cap = models.PositiveIntegerField(
+        default=150,
+        validators=[MaxValueValidator(2000)],
+        help_text="Sequence emails over a rolling 24 hours (Gmail allows 2,000 at most).",
+    )
+    # Seconds between two sequence emails from this inbox: a burst looks like spam to filters.
+    send_spacing_seconds = models.PositiveIntegerField(default=20)
     connected_at = models.DateTimeField(default=clock.now)
 
     objects = TenantQuerySet.as_manager()

@@ -54,8 +54,8 @@ def check_connectable_address(*, user: User, email: str) -> str:
 def connect_mailbox(*, user: User, grant: gmail.Grant, expected_email: str) -> Mailbox:
     """Stores a fresh grant for the mailbox `user` asked to connect. The Google account that
     consented must be that very address: anything else is refused and the grant given back."""
-    creds = gmail.credentials(grant.refresh_token, grant.scopes)
-    profile = gmail.get_profile(creds)
+    client = gmail.Gmail(gmail.credentials(grant.refresh_token, grant.scopes))
+    profile = client.profile()
     if profile.email != normalize_email(expected_email):
         try:
             gmail.revoke(grant.refresh_token)
@@ -65,7 +65,7 @@ def connect_mailbox(*, user: User, grant: gmail.Grant, expected_email: str) -> M
             f"You chose the Google account {profile.email}, but this connects {expected_email}. "
             f"Try again and pick {expected_email} on Google's page."
         )
-    aliases = gmail.list_send_as(creds)
+    aliases = client.send_as_aliases()
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().filter(email=profile.email).first()
         if mailbox is not None and mailbox.owner_id != user.pk:
@@ -113,12 +113,20 @@ def missing_scopes(mailbox: Mailbox) -> list[str]:
     return [scope for scope in gmail.MAILBOX_SCOPES if scope not in mailbox.scopes]
 
 
-def gmail_credentials(mailbox: Mailbox):
-    """Credentials for a call on `mailbox`; pass any GmailError of that call to
+def gmail_for(mailbox: Mailbox) -> gmail.Gmail:
+    """The mailbox's Gmail client (kept per worker); pass any GmailError of a call to
     `record_gmail_failure`, and its success to `record_gmail_success`."""
     if not mailbox.is_connected:
         raise gmail.GrantRevoked(f"{mailbox.email} is not connected.")
-    return gmail.credentials(mailbox.refresh_token, mailbox.scopes)
+    # Keyed by when it was (re)connected, so the refresh token is only decrypted to build one.
+    return gmail.Gmail.for_mailbox(
+        mailbox.pk,
+        mailbox.connected_at,
+        lambda: (
+            Mailbox.objects.values_list("refresh_token", flat=True).get(pk=mailbox.pk),
+            mailbox.scopes,
+        ),
+    )
 
 
 def record_gmail_success(mailbox: Mailbox) -> None:
@@ -126,7 +134,8 @@ def record_gmail_success(mailbox: Mailbox) -> None:
 
 
 def record_gmail_failure(mailbox: Mailbox, error: gmail.GmailError) -> None:
-    if isinstance(error, gmail.GrantRevoked):
+    if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
+        gmail.Gmail.forget(mailbox.pk)
         mark_needs_reconnect(mailbox, str(error))
     else:
         Mailbox.objects.filter(pk=mailbox.pk).update(
@@ -137,10 +146,10 @@ def record_gmail_failure(mailbox: Mailbox, error: gmail.GmailError) -> None:
 def check_mailbox(mailbox: Mailbox) -> bool:
     """Refreshes the mailbox's access and reads its profile and aliases; True when it works."""
     try:
-        creds = gmail_credentials(mailbox)
-        gmail.refresh(creds)
-        gmail.get_profile(creds)
-        aliases = gmail.list_send_as(creds)
+        client = gmail_for(mailbox)
+        gmail.refresh(client.credentials)
+        client.profile()
+        aliases = client.send_as_aliases()
     except gmail.GmailError as exc:
         record_gmail_failure(mailbox, exc)
         return False
@@ -200,7 +209,7 @@ def disconnect_mailbox(*, mailbox: Mailbox, by: User) -> None:
         except gmail.GmailError:
             # Our copy is gone already, so nothing can use the grant; Google drops unused grants.
             log.warning(
-                "revoking a disconnected mailbox's grant failed", extra={"mailbox": mailbox.pk}
+                "revoking a disconnected mailbox's grant failed", extra={"mailbox_id": mailbox.pk}
             )
 
 

@@ -6,4 +6,11 @@ class SequencesConfig(AppConfig):
     verbose_name = "Sequences"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (subscribes to senders' and outreach's announcements)
+        from outreach import health
+
+        from . import (
+            receivers,  # noqa: F401  (subscribes to senders' and outreach's announcements)
+            sending,
+        )
+
+        health.register("sending", sending.health)

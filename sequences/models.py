@@ -211,8 +211,13 @@ class Enrollment(models.Model):
     current_stage = models.ForeignKey(
         Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+    # The dispatcher's lease: which claim may send, until when. An expired lease is claimed again.
+    claim_token = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Failed tries of the current stage."
+    )
     thread_id = models.CharField(max_length=64, blank=True)
     bcc = models.CharField(max_length=500, blank=True)
     last_event = models.CharField(max_length=200, blank=True)
@@ -228,6 +233,14 @@ class Enrollment(models.Model):
                 fields=["sequence", "prospect"],
                 condition=models.Q(status__in=["active", "paused"]),
                 name="enrollment_one_open_per_sequence",
+            ),
+        ]
+        indexes = [
+            # What the dispatcher scans: due, active enrollments.
+            models.Index(
+                fields=["next_action_at"],
+                condition=models.Q(status="active"),
+                name="enrollment_due",
             ),
         ]
 
@@ -311,6 +324,9 @@ class Message(models.Model):
     to_address = models.CharField(max_length=300)
     subject = models.CharField(max_length=500, blank=True)
     body_text = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    # The mailbox's history id just before the Gmail call: where to look after a crash.
+    history_id_before = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -318,7 +334,42 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["prospect", "-created_at"])]
+        indexes = [
+            models.Index(fields=["prospect", "-created_at"]),
+            models.Index(fields=["mailbox", "direction", "created_at"]),
+        ]
+        constraints = [
+            # The database itself refuses a second email for the same stage of an enrollment.
+            models.UniqueConstraint(
+                fields=["enrollment", "stage"],
+                condition=models.Q(direction="outbound", status__in=["sending", "sent"]),
+                name="one_email_per_stage",
+            ),
+        ]
 
     def __str__(self):
         return self.subject or "(no subject)"
+
+    @property
+    def gmail_url(self) -> str:
+        return f"https://mail.google.com/mail/u/{self.mailbox.email}/#all/{self.gmail_message_id}"
+
+
+class EnrollmentEvent(models.Model):
+    """An enrollment's timeline: queued, sent, retried, paused, failed, and why."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=clock.now)
+    text = models.CharField(max_length=500)
+    message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    tenant_field = "enrollment__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return self.text

@@ -5,6 +5,9 @@
   nowhere else (prospect page, search, stats, notifications) to anyone else.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -149,3 +152,77 @@ def sequence_tasks(sequence: Sequence):
 
 def open_task_count(user: User) -> int:
     return Task.objects.filter(assignee=user, status=Task.Status.OPEN).count()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str
+    message: Message | None = None
+
+
+def timeline(enrollment: Enrollment) -> list[TimelineEntry]:
+    """Events (queued, retried, paused, failed, why) and the emails themselves, in order."""
+    entries = [
+        TimelineEntry(e.at, e.text, e.message)
+        for e in enrollment.events.select_related("message__mailbox")
+    ]
+    for message in enrollment.messages.select_related("mailbox", "stage"):
+        if message.direction == Message.Direction.OUTBOUND:
+            stage = f"Stage {message.stage.position + 1}" if message.stage else "Email"
+            text = f"{stage} {message.get_status_display().lower()}: {message.subject}"
+            if message.error:
+                text += f" ({message.error})"
+        else:
+            kind = message.get_inbound_kind_display()
+            text = f"{kind} from {message.from_address}: {message.subject}"
+        entries.append(TimelineEntry(message.sent_at or message.created_at, text, message))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def outbox(user: User, *, hours: int = 24) -> list[dict]:
+    """For each inbox `user` may send from: what is scheduled in the next `hours`, and how much
+    of its daily cap the last 24 hours used. A fixed number of queries."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    from outreach import clock
+    from senders.selectors import sendable_mailboxes
+
+    now = clock.now()
+    mailboxes = list(sendable_mailboxes(user).select_related("owner"))
+    used = dict(
+        Message.objects.filter(
+            mailbox__in=mailboxes,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENDING, Message.Status.SENT],
+            created_at__gte=now - timedelta(hours=24),
+        )
+        .values_list("mailbox")
+        .annotate(n=Count("pk"))
+        .values_list("mailbox", "n")
+    )
+    scheduled: dict[int, list] = {m.pk: [] for m in mailboxes}
+    hidden = hidden_sequence_ids(user)
+    for enrollment in (
+        Enrollment.objects.filter(
+            mailbox__in=mailboxes,
+            status=Enrollment.Status.ACTIVE,
+            current_stage__kind=Stage.Kind.EMAIL,
+            next_action_at__lte=now + timedelta(hours=hours),
+        )
+        .exclude(sequence_id__in=hidden)
+        .select_related("prospect", "sequence", "current_stage")
+        .order_by("next_action_at")
+    ):
+        scheduled[enrollment.mailbox_id].append(enrollment)
+    return [
+        {
+            "mailbox": m,
+            "used": used.get(m.pk, 0),
+            "cap": m.daily_send_cap,
+            "scheduled": scheduled[m.pk],
+        }
+        for m in mailboxes
+    ]

@@ -15,7 +15,16 @@ from senders import services as senders
 from senders.models import Mailbox, SendAsAlias
 
 from . import schedule, selectors, templating
-from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task
+from .models import (
+    Enrollment,
+    EnrollmentEvent,
+    Message,
+    Prospect,
+    Sequence,
+    SequenceShare,
+    Stage,
+    Task,
+)
 
 # Sequences ---------------------------------------------------------------------------------------
 
@@ -432,6 +441,12 @@ def enroll(
         )
         new.append(outcome.enrollment)
     Enrollment.objects.bulk_create(new)
+    EnrollmentEvent.objects.bulk_create(
+        EnrollmentEvent(
+            enrollment=e, text=f"Enrolled by {by.full_name}, sending as {mailbox.email}"
+        )
+        for e in new
+    )
     return report
 
 
@@ -443,8 +458,10 @@ def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     )
 
 
-def _record(enrollment: Enrollment, event: str) -> None:
+def record(enrollment: Enrollment, event: str, message: Message | None = None) -> None:
+    """Adds `event` to the enrollment's timeline (the enrollment is saved by the caller)."""
     enrollment.last_event, enrollment.last_event_at = event[:200], clock.now()
+    EnrollmentEvent.objects.create(enrollment=enrollment, text=event[:500], message=message)
 
 
 @transaction.atomic
@@ -461,7 +478,7 @@ def pause_enrollment(
         cause,
         reason[:500],
     )
-    _record(enrollment, f"Paused: {reason}")
+    record(enrollment, f"Paused: {reason}")
     enrollment.save()
     return True
 
@@ -489,7 +506,7 @@ def resume_enrollment(*, enrollment: Enrollment, by: User | None = None) -> bool
         enrollment.next_action_at = schedule.first_send_time(
             now, window_of(enrollment.sequence), timezone_for(enrollment)
         )
-    _record(enrollment, "Resumed")
+    record(enrollment, "Resumed")
     enrollment.save()
     return True
 
@@ -505,7 +522,7 @@ def stop_enrollment(
         return False
     enrollment.status, enrollment.status_reason = status, reason[:500]
     enrollment.next_action_at, enrollment.pause_cause = None, ""
-    _record(enrollment, reason)
+    record(enrollment, reason)
     enrollment.save()
     return True
 
@@ -564,24 +581,28 @@ def _resume_where(enrollments) -> int:
     return count
 
 
-def advance(enrollment: Enrollment, *, after: datetime) -> None:
+_UNKNOWN = object()
+
+
+def advance(enrollment: Enrollment, *, after: datetime, following=_UNKNOWN) -> None:
     """Moves a (locked) enrollment past its current stage: the next stage is scheduled inside
-    the send window, or the sequence is finished."""
+    the send window, or the sequence is finished. `following`: the next stage, if known."""
     current = enrollment.current_stage
-    following = (
-        enrollment.sequence.stages.filter(position__gt=current.position)
-        .order_by("position")
-        .first()
-        if current
-        else None
-    )
+    if following is _UNKNOWN:
+        following = (
+            enrollment.sequence.stages.filter(position__gt=current.position)
+            .order_by("position")
+            .first()
+            if current
+            else None
+        )
     if following is None:
         enrollment.status, enrollment.current_stage, enrollment.next_action_at = (
             Enrollment.Status.FINISHED,
             None,
             None,
         )
-        _record(enrollment, "Finished the sequence")
+        record(enrollment, "Finished the sequence")
     else:
         enrollment.current_stage = following
         enrollment.next_action_at = schedule.next_send_time(
@@ -627,7 +648,7 @@ def complete_task(*, task: Task, by: User, skipped: bool = False) -> Task:
     task.save()
     enrollment = _lock_enrollment(task.enrollment)
     if enrollment.status in Enrollment.OPEN and enrollment.current_stage_id == task.stage_id:
-        _record(enrollment, f"{task.stage.label} {'skipped' if skipped else 'done'}")
+        record(enrollment, f"{task.stage.label} {'skipped' if skipped else 'done'}")
         advance(enrollment, after=clock.now())
         enrollment.save()
     return task

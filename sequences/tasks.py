@@ -1,6 +1,18 @@
+"""Celery entry points: each loads ids and calls one service function."""
+
 from celery import shared_task
 
-from . import services
+from . import sending, services
+
+
+@shared_task
+def dispatch_due() -> int:
+    return sending.dispatch_due()
+
+
+@shared_task
+def send_stage(enrollment_id: int, claim_token: str) -> str:
+    return sending.send_stage(enrollment_id, claim_token)
 
 
 @shared_task

@@ -25,6 +25,8 @@ urlpatterns = [
         views.stage_preview,
         name="stage_preview",
     ),
+    path("enrollments/<int:pk>/", views.enrollment_timeline, name="timeline"),
+    path("outbox/", views.outbox, name="outbox"),
     path("enrollments/<int:pk>/<slug:action>/", views.enrollment_action, name="enrollment_action"),
     path("prospects/", views.prospect_list, name="prospects"),
     path("prospects/paste/", views.prospect_paste, name="prospect_paste"),

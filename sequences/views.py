@@ -535,3 +535,20 @@ def hand_over(request, user_pk):
         "sequences/hand_over.html",
         {"departed": departed, "form": form, "waiting": waiting},
     )
+
+
+@login_required
+@require_GET
+def enrollment_timeline(request, pk):
+    enrollment = _enrollment(request, pk)
+    return render(
+        request,
+        "sequences/timeline.html",
+        {"enrollment": enrollment, "events": selectors.timeline(enrollment)},
+    )
+
+
+@login_required
+@require_GET
+def outbox(request):
+    return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})

@@ -110,64 +110,81 @@ def database_url(settings_dict) -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path, settings):
-    """A real `celery worker` process on the test database and the test broker. Tasks published
-    during the test go through Redis to it (nothing runs inline)."""
+def celery_workers(transactional_db, tmp_path, settings):
+    """Starts real `celery worker` processes on the test database and the test broker: tasks
+    published during the test go through Redis to them (nothing runs inline).
+
+        worker = celery_workers()            # one worker
+        celery_workers(SANDBOX_URL=...)       # another, with extra environment
+    """
     from django.db import connection
 
     from outreach.celery import app
 
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "WORKER_EMAIL_DIR": str(mail_dir),
-    }
     app.control.purge()
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "outreach",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if "ready." in (tmp_path / "worker.log").read_text():
-            break
-        if process.poll() is not None:
-            raise RuntimeError((tmp_path / "worker.log").read_text())
-        time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("worker did not start:\n" + (tmp_path / "worker.log").read_text())
-    process.mail_dir = mail_dir
-    process.log_path = tmp_path / "worker.log"
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    started = []
+
+    def start(**extra_env):
+        n = len(started)
+        mail_dir = tmp_path / f"mail-{n}"
+        mail_dir.mkdir()
+        log_path = tmp_path / f"worker-{n}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "WORKER_EMAIL_DIR": str(mail_dir),
+            **extra_env,
+        }
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "outreach",
+                "worker",
+                "--pool=solo",
+                f"--hostname=test{n}@%h",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while "ready." not in log_path.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("worker did not start:\n" + log_path.read_text())
+            time.sleep(0.2)
+        process.mail_dir, process.log_path, process.log = mail_dir, log_path, log
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        process.log.close()
+    app.control.purge()
     app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    return celery_workers()
 
 
 # Emails ---------------------------------------------------------------------------------------

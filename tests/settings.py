@@ -30,3 +30,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 SITE_URL = "http://testserver"
+
+# Server threads (live server, sandbox) close their connection after each request, so that the
+# test database can be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -131,6 +131,7 @@ def product_urls(org, owner):
             "get",
             f"{seq}/stages/{stage.pk}/preview/",
         ),
+        "enrollments/<int:pk>/": ("get", f"/enrollments/{enrollment.pk}/"),
         "enrollments/<int:pk>/<slug:action>/": ("post", f"/enrollments/{enrollment.pk}/pause/"),
         "prospects/<int:pk>/": ("get", f"/prospects/{prospect.pk}/"),
         "prospects/<int:pk>/do-not-contact/": ("post", f"/prospects/{prospect.pk}/do-not-contact/"),

@@ -11,9 +11,13 @@ from outreach.models import Organization, User
 def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {
-        "status": "ok",
-        "checks": {"database": "ok", "broker": "ok"},
+    body = json.loads(response.content)
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "broker": "ok"}
+    assert set(body["sending"]) == {
+        "dispatch_last_tick",
+        "oldest_overdue_send",
+        "messages_stuck_sending",
     }
 
 

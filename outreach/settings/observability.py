@@ -23,6 +23,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # One line per detector on every bounce, otherwise.
+        "flufl.bounce": {"level": "WARNING"},
     },
 }
 

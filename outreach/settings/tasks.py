@@ -29,6 +29,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # Periodic work; later features add their ticks here.
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-stages": {
+        "task": "sequences.tasks.dispatch_due",
+        "schedule": env.float("DISPATCH_EVERY_SECONDS", default=5.0),
+    },
     "open-due-manual-tasks": {
         "task": "sequences.tasks.open_due_tasks",
         "schedule": 60,
@@ -38,3 +42,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
     },
 }
+
+# Seconds of random spread added to each scheduled send, so that a batch enrolled together does
+# not leave as one burst at the same second.
+SEND_JITTER_SECONDS = env.int("SEND_JITTER_SECONDS", default=300)

@@ -1,0 +1,629 @@
+"""The sending engine: claim due enrollments, then send each stage exactly once, never after the
+prospect replied, never from an inbox the sender may no longer use.
+
+Exactly once, and why it holds:
+- A claim is a lease (token, until) written under `select_for_update(skip_locked=True)`; only
+  the task holding the current token may act, and the lease outlives the task's hard time limit.
+- The outbound Message is committed as `sending`, with the mailbox's history id, before Gmail is
+  called; the database refuses a second `sending`/`sent` Message for the same stage.
+- A Message still `sending` when its stage comes round again (the worker died between Gmail's
+  answer and our commit) is reconciled first: Gmail's history from the recorded id lists every
+  message added to SENT since, at once (search can lag, history does not); one carrying our
+  Message-ID means it went out, none means it did not, and only then is it sent again.
+"""
+
+import logging
+import random
+import secrets
+from datetime import timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+
+from outreach import clock
+from senders import gmail
+from senders import services as senders
+from senders.models import Mailbox
+
+from . import classifier, schedule, services, templating
+from .models import Enrollment, Message, Stage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+LAST_TICK_KEY = "sequences:dispatch:last_tick"
+BATCH = 200
+# What the metadata reads fetch: what the classifier can decide on, and what we match on.
+HEADER_NAMES = tuple(
+    dict.fromkeys(
+        [*classifier.HEADERS_USED, "From", "To", "Subject", "Message-ID", "X-Outreach-Notice"]
+    )
+)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+class Skip(Exception):
+    """The claim is no longer ours, or the enrollment moved on: nothing to do."""
+
+
+# Dispatch -----------------------------------------------------------------------------------------
+
+
+def dispatch_due(batch: int = BATCH) -> int:
+    """Claims due enrollments and hands each to a `send_stage` task once the claim is committed.
+    Safe to run from several beats or dispatchers at once: rows another one holds are skipped."""
+    from .tasks import send_stage
+
+    now = clock.now()
+    cache.set(LAST_TICK_KEY, now.isoformat(), timeout=None)
+    with transaction.atomic():
+        due = list(
+            Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=Enrollment.Status.ACTIVE,
+                next_action_at__lte=now,
+                current_stage__kind=Stage.Kind.EMAIL,
+            )
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_action_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        # One token for the batch: a later claim of any of these rows gets a new one.
+        token = secrets.token_hex(8)
+        Enrollment.objects.filter(pk__in=due).update(claim_token=token, claimed_until=now + LEASE)
+        transaction.on_commit(lambda: [send_stage.delay(pk, token) for pk in due])
+    return len(due)
+
+
+# Sending -----------------------------------------------------------------------------------------
+
+
+def send_stage(enrollment_id: int, claim_token: str) -> str:
+    """Sends the enrollment's current stage if it is still due and ours; returns what happened."""
+    try:
+        enrollment = _claimed(enrollment_id, claim_token)
+    except Skip as skip:
+        return str(skip)
+    mailbox = enrollment.mailbox
+    try:
+        client = senders.gmail_for(mailbox)
+        pending = Message.objects.get(pk=enrollment.pending_id) if enrollment.pending_id else None
+        if pending is not None and _reconcile(client, pending):
+            return _finish(enrollment, claim_token, pending)
+        problem = _pre_send_problem(enrollment)
+        if problem:
+            return problem
+        answer = _inbound_since_last_send(client, enrollment) if enrollment.has_sent else None
+        if answer is not None:
+            return _stop_for_inbound(enrollment, claim_token, *answer)
+        message, raw = _prepare(enrollment, claim_token, client, pending)
+        if message is None:
+            return raw  # deferred (cap, spacing) or refused
+        sent = client.send(raw, thread_id=message.gmail_thread_id)
+    except gmail.GmailError as error:
+        return _failed(enrollment, claim_token, error)
+    message.gmail_message_id, message.gmail_thread_id = sent.id, sent.thread_id
+    try:
+        kept = client.headers(sent.id, ["Message-ID"]).headers.get("message-id")
+    except gmail.GmailError:
+        kept = None  # it was sent; the id we chose stands
+    if kept:
+        message.rfc822_message_id = kept
+    if mailbox.last_success_at is None or mailbox.last_success_at < clock.now() - timedelta(
+        minutes=1
+    ):
+        senders.record_gmail_success(mailbox)
+    return _finish(enrollment, claim_token, message)
+
+
+def _next_stage(field: str):
+    return Subquery(
+        Stage.objects.filter(
+            sequence=OuterRef("sequence"), position__gt=OuterRef("current_stage__position")
+        )
+        .order_by("position")
+        .values(field)[:1]
+    )
+
+
+def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
+    """The enrollment with all a send needs, in one query."""
+    enrollment = (
+        Enrollment.objects.select_related(
+            "sequence", "prospect", "mailbox__owner", "alias", "current_stage", "enrolled_by"
+        )
+        .annotate(
+            pending_id=Subquery(
+                Message.objects.filter(
+                    enrollment=OuterRef("pk"),
+                    stage=OuterRef("current_stage"),
+                    status=Message.Status.SENDING,
+                ).values("pk")[:1]
+            ),
+            has_sent=Exists(
+                Message.objects.filter(
+                    enrollment=OuterRef("pk"),
+                    direction=Message.Direction.OUTBOUND,
+                    status=Message.Status.SENT,
+                )
+            ),
+            next_stage_id=_next_stage("pk"),
+        )
+        .defer("mailbox__refresh_token")
+        .filter(pk=enrollment_id)
+        .first()
+    )
+    if enrollment is None or enrollment.claim_token != claim_token:
+        raise Skip("not our claim")
+    if enrollment.claimed_until is None or enrollment.claimed_until < clock.now():
+        raise Skip("claim expired")
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise Skip(f"enrollment is {enrollment.status}")
+    if enrollment.current_stage is None or enrollment.current_stage.kind != Stage.Kind.EMAIL:
+        raise Skip("no email stage due")
+    return enrollment
+
+
+def _pre_send_problem(enrollment: Enrollment) -> str:
+    """Pauses or stops the enrollment if it may not send now; returns why, or ''."""
+    sender, mailbox, prospect = enrollment.enrolled_by, enrollment.mailbox, enrollment.prospect
+    if prospect.do_not_contact:
+        services.stop_enrollment(
+            enrollment=enrollment,
+            status=Enrollment.Status.UNSUBSCRIBED,
+            reason=f"{prospect.email} is marked do not contact.",
+        )
+        return "do not contact"
+    if not senders.can_send_as(sender, mailbox):
+        _pause(
+            enrollment,
+            Enrollment.PauseCause.DELEGATION_REVOKED,
+            f"{sender.full_name} may no longer send as {mailbox.email}.",
+        )
+        return "not allowed to send as the mailbox"
+    if not mailbox.is_connected:
+        cause = (
+            Enrollment.PauseCause.MAILBOX_DISCONNECTED
+            if mailbox.status == Mailbox.Status.DISCONNECTED
+            else Enrollment.PauseCause.MAILBOX_RECONNECT
+        )
+        _pause(enrollment, cause, f"{mailbox.email} is {mailbox.get_status_display().lower()}.")
+        return "mailbox not connected"
+    return ""
+
+
+def _pause(enrollment: Enrollment, cause: str, reason: str) -> None:
+    services.pause_enrollment(enrollment=enrollment, cause=cause, reason=reason)
+
+
+# Replies that no poll has seen yet ---------------------------------------------------------------
+
+
+def _own_addresses(mailbox: Mailbox) -> set[str]:
+    return {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
+
+
+def _sender_address(headers: dict[str, str]) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(headers.get("from", ""))[1].lower()
+
+
+def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
+    """The first message from someone else in our threads since our last send, or from the
+    prospect in a new thread, with its classification; None if nothing arrived."""
+    rows = list(
+        enrollment.messages.order_by("sent_at", "created_at").values_list(
+            "direction", "status", "gmail_thread_id", "gmail_message_id", "sent_at"
+        )
+    )
+    known = {gmail_id for _, _, _, gmail_id, _ in rows}
+    sent = [
+        (thread, gmail_id, at)
+        for direction, status, thread, gmail_id, at in rows
+        if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT
+    ]
+    if not sent:
+        return None
+    own = _own_addresses(enrollment.mailbox)
+    last_sent_ms = int(sent[-1][2].timestamp() * 1000)
+    candidates = []
+    for thread_id in dict.fromkeys(t for t, _, _ in sent):
+        for item in client.thread(thread_id, HEADER_NAMES):
+            if (
+                item.id not in known
+                and item.internal_date_ms >= last_sent_ms - 1000
+                and _sender_address(item.headers) not in own
+                and "x-outreach-notice" not in item.headers
+                and "SENT" not in item.label_ids
+            ):
+                candidates.append(item)
+    first_sent = sent[0][2]
+    query = f"from:{enrollment.prospect.email} after:{int(first_sent.timestamp())}"
+    threads = {t for t, _, _ in sent}
+    for message_id, thread_id in client.search(query, limit=20):
+        if thread_id not in threads and message_id not in known:
+            candidates.append(client.headers(message_id, HEADER_NAMES))
+    for item in candidates:
+        verdict = classifier.classify_headers(list(item.headers.items()))
+        if verdict is None:
+            verdict = classifier.classify(client.raw(item.id))
+        if verdict.kind != "auto_reply":
+            return item, verdict
+        _record_inbound(enrollment, item, verdict)
+    return None
+
+
+def _record_inbound(enrollment: Enrollment, item: gmail.MessageHeaders, verdict) -> Message:
+    kind = {"reply": Message.InboundKind.REPLY, "bounce": Message.InboundKind.BOUNCE}.get(
+        verdict.kind, Message.InboundKind.AUTO_REPLY
+    )
+    message, created = Message.objects.get_or_create(
+        mailbox=enrollment.mailbox,
+        gmail_message_id=item.id,
+        direction=Message.Direction.INBOUND,
+        defaults={
+            "organization_id": enrollment.organization_id,
+            "prospect": enrollment.prospect,
+            "enrollment": enrollment,
+            "inbound_kind": kind,
+            "gmail_thread_id": item.thread_id,
+            "rfc822_message_id": item.headers.get("message-id", ""),
+            "from_address": item.headers.get("from", "")[:300],
+            "to_address": item.headers.get("to", "")[:300],
+            "subject": item.headers.get("subject", "")[:500],
+        },
+    )
+    if created and kind == Message.InboundKind.AUTO_REPLY:
+        with transaction.atomic():
+            locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+            services.record(
+                locked, f"Auto-reply received ({verdict.reason}); sending goes on", message
+            )
+            locked.save(update_fields=["last_event", "last_event_at"])
+    return message
+
+
+def _stop_for_inbound(enrollment, claim_token, item, verdict) -> str:
+    message = _record_inbound(enrollment, item, verdict)
+    if verdict.kind == "bounce":
+        status, reason = Enrollment.Status.BOUNCED, f"Bounced: {verdict.reason}"
+    elif verdict.kind == "reply":
+        status, reason = Enrollment.Status.REPLIED, "Replied before the next stage was sent"
+    else:  # a delivery delay: not a reason to stop, nor to send on top of it yet
+        _reschedule(
+            enrollment,
+            claim_token,
+            clock.now() + timedelta(hours=4),
+            f"Delivery to {enrollment.prospect.email} is delayed; trying later",
+        )
+        return "delivery delayed"
+    with transaction.atomic():
+        locked = _lock_claim(enrollment.pk, claim_token)
+        if locked is None:
+            return "claim lost"
+        locked.status, locked.status_reason = status, reason
+        locked.next_action_at, locked.claim_token, locked.claimed_until = None, "", None
+        services.record(locked, reason, message)
+        locked.save()
+    return verdict.kind
+
+
+# Building and recording the email ---------------------------------------------------------------
+
+
+def _lock_claim(enrollment_id: int, claim_token: str, *, with_mailbox=False) -> Enrollment | None:
+    rows = Enrollment.objects.select_related("sequence", "current_stage", "prospect")
+    if with_mailbox:
+        rows = rows.select_related("mailbox").select_for_update(of=("self", "mailbox"))
+    else:
+        rows = rows.select_for_update(of=("self",))
+    locked = rows.get(pk=enrollment_id)
+    if locked.claim_token != claim_token or locked.status != Enrollment.Status.ACTIVE:
+        return None
+    return locked
+
+
+def _previous_in_thread(enrollment: Enrollment) -> Message | None:
+    if not enrollment.thread_id:
+        return None
+    return (
+        enrollment.messages.filter(
+            direction=Message.Direction.OUTBOUND,
+            status=Message.Status.SENT,
+            gmail_thread_id=enrollment.thread_id,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+
+
+def _references(enrollment: Enrollment) -> list[str]:
+    return list(
+        enrollment.messages.filter(gmail_thread_id=enrollment.thread_id)
+        .exclude(rfc822_message_id="")
+        .order_by("created_at")
+        .values_list("rfc822_message_id", flat=True)
+    )
+
+
+def build_mime(
+    *, enrollment: Enrollment, rendered, subject: str, message_id: str, references: list[str]
+) -> bytes:
+    mailbox, alias = enrollment.mailbox, enrollment.alias
+    address = alias.email if alias else mailbox.email
+    name = (alias.display_name if alias else "") or mailbox.display_name or mailbox.owner.full_name
+    email = EmailMessage()
+    local, _, domain = address.partition("@")
+    email["From"] = Address(display_name=name, username=local, domain=domain)
+    email["To"] = enrollment.prospect.email
+    if enrollment.bcc:
+        email["Bcc"] = enrollment.bcc
+    email["Subject"] = subject
+    email["Message-ID"] = message_id
+    if references:
+        email["In-Reply-To"] = references[-1]
+        email["References"] = " ".join(references)
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return bytes(email)
+
+
+def _thread_subject(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _prepare(
+    enrollment: Enrollment, claim_token: str, client: gmail.Gmail, pending: Message | None
+):
+    """Renders the stage and commits the outbound Message as `sending`, within the mailbox's cap
+    and spacing; returns (message, raw MIME), or (None, why) when it must wait or cannot go."""
+    stage = enrollment.current_stage
+    try:
+        rendered = services.render_stage(
+            stage, enrollment.prospect, enrollment.mailbox, enrollment.alias
+        )
+    except templating.TemplateError as error:
+        _pause(
+            enrollment, Enrollment.PauseCause.MISSING_VALUE, f"Stage {stage.position + 1}: {error}"
+        )
+        return None, "template problem"
+    previous = None if stage.starts_thread else _previous_in_thread(enrollment)
+    subject = _thread_subject(previous.subject) if previous else rendered.subject
+    references = _references(enrollment) if previous else []
+    message_id = make_msgid(domain=enrollment.mailbox.email.partition("@")[2])
+    history_id = client.profile().history_id
+    try:
+        with transaction.atomic():
+            # Locking the mailbox too serializes its sends across workers for the cap check.
+            locked = _lock_claim(enrollment.pk, claim_token, with_mailbox=True)
+            if locked is None:
+                return None, "claim lost"
+            mailbox = locked.mailbox
+            wait_until = _cap_or_spacing(mailbox)
+            if wait_until is not None:
+                _defer(
+                    locked, wait_until, "Daily cap or spacing of the mailbox reached; sending later"
+                )
+                return None, "deferred"
+            if pending is not None:
+                pending.delete()  # reconciled: it never reached Gmail
+            message = Message.objects.create(
+                organization_id=enrollment.organization_id,
+                prospect=enrollment.prospect,
+                enrollment=enrollment,
+                stage=stage,
+                mailbox=mailbox,
+                sent_by=enrollment.enrolled_by,
+                direction=Message.Direction.OUTBOUND,
+                status=Message.Status.SENDING,
+                rfc822_message_id=message_id,
+                gmail_thread_id=previous.gmail_thread_id if previous else "",
+                from_address=enrollment.alias.email if enrollment.alias else mailbox.email,
+                to_address=enrollment.prospect.email,
+                subject=subject,
+                body_text=rendered.text,
+                history_id_before=history_id,
+            )
+    except IntegrityError:
+        return None, "already sent"
+    raw = build_mime(
+        enrollment=enrollment,
+        rendered=rendered,
+        subject=subject,
+        message_id=message_id,
+        references=references,
+    )
+    return message, raw
+
+
+def _cap_or_spacing(mailbox: Mailbox):
+    """When the (locked) mailbox may send next, if not now."""
+    now = clock.now()
+    window = Message.objects.filter(
+        mailbox=mailbox,
+        direction=Message.Direction.OUTBOUND,
+        status__in=[Message.Status.SENDING, Message.Status.SENT],
+        created_at__gte=now - timedelta(hours=24),
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"), latest=Max("created_at"))
+    if window["count"] >= mailbox.daily_send_cap:
+        # When the oldest send leaves the rolling day; checked again then.
+        return window["oldest"] + timedelta(hours=24)
+    spacing = timedelta(seconds=mailbox.send_spacing_seconds)
+    if spacing and window["latest"] is not None and window["latest"] > now - spacing:
+        return window["latest"] + spacing
+    return None
+
+
+def _jitter() -> timedelta:
+    return timedelta(seconds=random.uniform(0, settings.SEND_JITTER_SECONDS))  # noqa: S311
+
+
+def _defer(locked: Enrollment, not_before, why: str) -> None:
+    window = services.window_of(locked.sequence)
+    locked.next_action_at = schedule.first_send_time(
+        not_before, window, services.timezone_for(locked)
+    )
+    locked.claim_token, locked.claimed_until = "", None
+    services.record(locked, why)
+    locked.save()
+
+
+def _reschedule(enrollment: Enrollment, claim_token: str, not_before, why: str) -> None:
+    with transaction.atomic():
+        locked = _lock_claim(enrollment.pk, claim_token)
+        if locked is not None:
+            _defer(locked, not_before, why)
+
+
+def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
+    """Marks the message sent and moves the enrollment to its next stage."""
+    now = clock.now()
+    with transaction.atomic():
+        message.status, message.sent_at, message.error = (
+            Message.Status.SENT,
+            message.sent_at or now,
+            "",
+        )
+        message.save(
+            update_fields=[
+                "status",
+                "sent_at",
+                "error",
+                "gmail_message_id",
+                "gmail_thread_id",
+                "rfc822_message_id",
+            ]
+        )
+        following = (
+            Stage.objects.get(pk=enrollment.next_stage_id) if enrollment.next_stage_id else None
+        )
+        enrollment.current_stage_id = message.stage_id
+        if message.stage.starts_thread or not enrollment.thread_id:
+            enrollment.thread_id = message.gmail_thread_id
+        services.advance(enrollment, after=now, following=following)
+        if enrollment.next_action_at is not None:
+            enrollment.next_action_at += _jitter()
+        # Unless a person paused or stopped it meanwhile, it moves on; its claim ends either way.
+        moved = Enrollment.objects.filter(
+            pk=enrollment.pk,
+            claim_token=claim_token,
+            status=Enrollment.Status.ACTIVE,
+            current_stage_id=message.stage_id,
+        ).update(
+            status=enrollment.status,
+            current_stage=enrollment.current_stage,
+            next_action_at=enrollment.next_action_at,
+            thread_id=enrollment.thread_id,
+            attempts=0,
+            claim_token="",
+            claimed_until=None,
+            last_event=(
+                enrollment.last_event
+                if enrollment.status == Enrollment.Status.FINISHED
+                else f"Stage {message.stage.position + 1} sent"
+            ),
+            last_event_at=now,
+        )
+        if not moved:
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                thread_id=enrollment.thread_id, claim_token="", claimed_until=None
+            )
+    return "sent"
+
+
+def _reconcile(client: gmail.Gmail, pending: Message) -> bool:
+    """Did this `sending` message reach Gmail before we lost track of it? Found: it is filled
+    in and True. Not found: False, and it may be sent again."""
+    try:
+        added, _ = client.added_since(pending.history_id_before, label="SENT")
+        candidates = added
+    except gmail.NotFound:
+        # History that old is gone; search, which is reliable once the minutes of lag are past.
+        candidates = [mid for mid, _ in client.search(f"rfc822msgid:{pending.rfc822_message_id}")]
+    for message_id in candidates:
+        item = client.headers(message_id, ["Message-ID"])
+        if item.headers.get("message-id") == pending.rfc822_message_id:
+            pending.gmail_message_id, pending.gmail_thread_id = item.id, item.thread_id
+            log.info(
+                "reconciled a message that had reached Gmail",
+                extra={"outbound_message": pending.pk},
+            )
+            return True
+    return False
+
+
+# Failures ----------------------------------------------------------------------------------------
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    delay = min(timedelta(seconds=30 * 2**attempts), MAX_BACKOFF)
+    delay += timedelta(seconds=random.uniform(0, delay.total_seconds() / 4))  # noqa: S311
+    if retry_after:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def _failed(enrollment: Enrollment, claim_token: str, error: gmail.GmailError) -> str:
+    senders.record_gmail_failure(enrollment.mailbox, error)
+    if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
+        # The mailbox is marked "needs reconnect", which pauses its enrollments (announced).
+        Message.objects.filter(
+            enrollment=enrollment, status=Message.Status.SENDING, gmail_message_id=""
+        ).delete()
+        return "mailbox needs reconnect"
+    retryable = isinstance(error, gmail.RateLimited | gmail.GmailUnavailable)
+    with transaction.atomic():
+        locked = _lock_claim(enrollment.pk, claim_token)
+        if locked is None:
+            return "claim lost"
+        pending = Message.objects.filter(
+            enrollment=locked, stage=locked.current_stage, status=Message.Status.SENDING
+        )
+        if retryable:
+            # Outcome unknown (a timeout may hide a send): the `sending` row stays, and the next
+            # try reconciles it against Gmail's history first.
+            pending.update(error=str(error))
+            locked.attempts += 1
+            retry_after = getattr(error, "retry_after", None)
+            locked.next_action_at = clock.now() + _backoff(locked.attempts, retry_after)
+            locked.claim_token, locked.claimed_until = "", None
+            services.record(locked, f"Gmail: {error} Retrying (attempt {locked.attempts + 1}).")
+        else:
+            pending.update(status=Message.Status.FAILED, error=str(error))
+            locked.status, locked.status_reason = Enrollment.Status.FAILED, str(error)[:500]
+            locked.next_action_at, locked.claim_token, locked.claimed_until = None, "", None
+            services.record(locked, f"Failed: {error}")
+        locked.save()
+    return "retry" if retryable else "failed"
+
+
+# Health ------------------------------------------------------------------------------------------
+
+
+def health() -> dict:
+    """What /healthz reports of the engine: the last dispatch, the oldest overdue send, and
+    messages stuck in `sending` (a crash not yet reconciled)."""
+    now = clock.now()
+    overdue = (
+        Enrollment.objects.filter(
+            status=Enrollment.Status.ACTIVE,
+            current_stage__kind=Stage.Kind.EMAIL,
+            next_action_at__lt=now - timedelta(minutes=2),
+        )
+        .order_by("next_action_at")
+        .values_list("next_action_at", flat=True)
+        .first()
+    )
+    return {
+        "dispatch_last_tick": cache.get(LAST_TICK_KEY),
+        "oldest_overdue_send": overdue.isoformat() if overdue else None,
+        "messages_stuck_sending": Message.objects.filter(
+            status=Message.Status.SENDING, created_at__lt=now - timedelta(minutes=10)
+        ).count(),
+    }
