@@ -110,6 +110,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Derived: Django admin is for the organization's admins (and the operator's superusers).
     is_staff = models.BooleanField(default=False, editable=False)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Reply alerts: in the app and by email, each switchable.
+    notify_replies_in_app = models.BooleanField(default=True)
+    notify_replies_by_email = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=clock.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 

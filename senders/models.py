@@ -32,6 +32,7 @@ class Mailbox(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     history_id = models.CharField(max_length=32, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
     # Below Google's 2,000 a day for Workspace (over a rolling 24 hours): hitting Google's limit
     # locks the person out of sending from their own inbox for up to a day.
     daily_send_cap = models.PositiveIntegerField(

@@ -145,6 +145,8 @@ class Prospect(models.Model):
     timezone = models.CharField(max_length=64, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
     do_not_contact = models.BooleanField(default=False)
+    # Set when a delivery to this address failed for good.
+    bounced_at = models.DateTimeField(null=True, blank=True)
     ats_candidate_id = models.CharField(max_length=40, blank=True)
     ats_sync_paused = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -166,6 +168,12 @@ class Prospect(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Sentiment(models.TextChoices):
+    INTERESTED = "interested", "Interested"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    OTHER = "other", "Other"
 
 
 class Enrollment(models.Model):
@@ -222,6 +230,8 @@ class Enrollment(models.Model):
     bcc = models.CharField(max_length=500, blank=True)
     last_event = models.CharField(max_length=200, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    sentiment = models.CharField(max_length=20, choices=Sentiment.choices, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 
     objects = TenantQuerySet.as_manager()
@@ -373,3 +383,56 @@ class EnrollmentEvent(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class TrackingEvent(models.Model):
+    """An open (the pixel was fetched) or a click (a tracked link was followed) of a message."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open"
+        CLICK = "click", "Click"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="tracking_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(default=clock.now)
+    url = models.URLField(max_length=2000, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    # Fetched by a machine (a prefetching privacy proxy, a scanner, within seconds of sending):
+    # kept for the record, left out of the rates.
+    automated = models.BooleanField(default=False)
+
+    tenant_field = "message__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["message", "kind"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DoNotContact(models.Model):
+    """An organization's do-not-contact list: an email address, or a whole domain."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    value = models.CharField(
+        max_length=254, help_text="An email address, or a domain such as example.com."
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["value"]
+        constraints = [
+            models.UniqueConstraint("organization", Lower("value"), name="dnc_once_per_org"),
+        ]
+        verbose_name = "do-not-contact entry"
+        verbose_name_plural = "do-not-contact list"
+
+    def __str__(self):
+        return self.value
