@@ -5,11 +5,21 @@ from .models import Notification, User
 
 
 def notify(
-    user: User, message: str, *, url: str = "", email_subject: str | None = None
-) -> Notification:
-    """Records `message` for `user`; with `email_subject`, also emails it (after commit)."""
-    notification = Notification.objects.create(
-        organization_id=user.organization_id, user=user, message=message, url=url
+    user: User,
+    message: str,
+    *,
+    url: str = "",
+    email_subject: str | None = None,
+    in_app: bool = True,
+) -> Notification | None:
+    """Records `message` for `user` (unless `in_app` is off); with `email_subject`, also emails
+    it (after commit)."""
+    notification = (
+        Notification.objects.create(
+            organization_id=user.organization_id, user=user, message=message, url=url
+        )
+        if in_app
+        else None
     )
     if email_subject and user.is_active:
         send_product_email(

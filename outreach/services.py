@@ -295,3 +295,9 @@ def update_member(
     if was_active and not is_active:
         user_deactivated.send(sender=User, user=user, by=by)
     return user
+
+
+def set_reply_alerts(*, user: User, in_app: bool, by_email: bool) -> None:
+    """Whether `user` hears of candidates' replies in the app and by email."""
+    user.notify_replies_in_app, user.notify_replies_by_email = in_app, by_email
+    user.save(update_fields=["notify_replies_in_app", "notify_replies_by_email"])

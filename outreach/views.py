@@ -258,7 +258,16 @@ def healthz(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def notifications(request):
+    if request.method == "POST":
+        services.set_reply_alerts(
+            user=request.user,
+            in_app=request.POST.get("in_app") == "on",
+            by_email=request.POST.get("by_email") == "on",
+        )
+        messages.success(request, "Alert settings saved.")
+        return redirect("notifications")
     items = list(request.user.notifications.all()[:100])
     request.user.notifications.filter(read_at__isnull=True).update(read_at=clock.now())
     return render(request, "outreach/notifications.html", {"items": items})

@@ -30,7 +30,7 @@ from senders import gmail
 from senders import services as senders
 from senders.models import Mailbox
 
-from . import classifier, schedule, services, templating
+from . import classifier, inbound, schedule, services, templating
 from .models import Enrollment, Message, Stage
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
             return problem
         answer = _inbound_since_last_send(client, enrollment) if enrollment.has_sent else None
         if answer is not None:
-            return _stop_for_inbound(enrollment, claim_token, *answer)
+            return answer
         message, raw = _prepare(enrollment, claim_token, client, pending)
         if message is None:
             return raw  # deferred (cap, spacing) or refused
@@ -264,15 +264,9 @@ def _own_addresses(mailbox: Mailbox) -> set[str]:
     return {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
 
 
-def _sender_address(headers: dict[str, str]) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(headers.get("from", ""))[1].lower()
-
-
 def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
-    """The first message from someone else in our threads since our last send, or from the
-    prospect in a new thread, with its classification; None if nothing arrived."""
+    """Acts on what arrived from the prospect's side since our last send (in our threads, or a
+    new thread from the prospect); returns why the send must not go ahead, or None."""
     rows = list(
         enrollment.messages.order_by("sent_at", "created_at").values_list(
             "direction", "status", "gmail_thread_id", "gmail_message_id", "sent_at"
@@ -294,7 +288,7 @@ def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
             if (
                 item.id not in known
                 and item.internal_date_ms >= last_sent_ms - 1000
-                and _sender_address(item.headers) not in own
+                and inbound.sender_address(item.headers) not in own
                 and "x-outreach-notice" not in item.headers
                 and "SENT" not in item.label_ids
             ):
@@ -307,67 +301,25 @@ def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
             candidates.append(client.headers(message_id, HEADER_NAMES))
     for item in candidates:
         verdict = classifier.classify_headers(list(item.headers.items()))
-        if verdict is None:
+        if verdict is None or verdict.kind == classifier.AUTO_REPLY:
+            # The full message tells what headers cannot: a bounce's recipient, a return date.
             verdict = classifier.classify(client.raw(item.id))
-        if verdict.kind != "auto_reply":
-            return item, verdict
-        _record_inbound(enrollment, item, verdict)
+        outcome = inbound.apply(enrollment, _record_inbound(enrollment, item, verdict), verdict)
+        if outcome == inbound.STOPPED:
+            return verdict.kind
+        if outcome == inbound.DEFERRED:
+            return "deferred: " + verdict.kind
     return None
 
 
 def _record_inbound(enrollment: Enrollment, item: gmail.MessageHeaders, verdict) -> Message:
-    kind = {"reply": Message.InboundKind.REPLY, "bounce": Message.InboundKind.BOUNCE}.get(
-        verdict.kind, Message.InboundKind.AUTO_REPLY
-    )
-    message, created = Message.objects.get_or_create(
+    return inbound.record(
         mailbox=enrollment.mailbox,
-        gmail_message_id=item.id,
-        direction=Message.Direction.INBOUND,
-        defaults={
-            "organization_id": enrollment.organization_id,
-            "prospect": enrollment.prospect,
-            "enrollment": enrollment,
-            "inbound_kind": kind,
-            "gmail_thread_id": item.thread_id,
-            "rfc822_message_id": item.headers.get("message-id", ""),
-            "from_address": item.headers.get("from", "")[:300],
-            "to_address": item.headers.get("to", "")[:300],
-            "subject": item.headers.get("subject", "")[:500],
-        },
+        enrollment=enrollment,
+        prospect=enrollment.prospect,
+        item=item,
+        verdict=verdict,
     )
-    if created and kind == Message.InboundKind.AUTO_REPLY:
-        with transaction.atomic():
-            locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-            services.record(
-                locked, f"Auto-reply received ({verdict.reason}); sending goes on", message
-            )
-            locked.save(update_fields=["last_event", "last_event_at"])
-    return message
-
-
-def _stop_for_inbound(enrollment, claim_token, item, verdict) -> str:
-    message = _record_inbound(enrollment, item, verdict)
-    if verdict.kind == "bounce":
-        status, reason = Enrollment.Status.BOUNCED, f"Bounced: {verdict.reason}"
-    elif verdict.kind == "reply":
-        status, reason = Enrollment.Status.REPLIED, "Replied before the next stage was sent"
-    else:  # a delivery delay: not a reason to stop, nor to send on top of it yet
-        _reschedule(
-            enrollment,
-            claim_token,
-            clock.now() + timedelta(hours=4),
-            f"Delivery to {enrollment.prospect.email} is delayed; trying later",
-        )
-        return "delivery delayed"
-    with transaction.atomic():
-        locked = _lock_claim(enrollment.pk, claim_token)
-        if locked is None:
-            return "claim lost"
-        locked.status, locked.status_reason = status, reason
-        locked.next_action_at, locked.claim_token, locked.claimed_until = None, "", None
-        services.record(locked, reason, message)
-        locked.save()
-    return verdict.kind
 
 
 # Building and recording the email ---------------------------------------------------------------
@@ -528,13 +480,6 @@ def _defer(locked: Enrollment, not_before, why: str) -> None:
     locked.claim_token, locked.claimed_until = "", None
     services.record(locked, why)
     locked.save()
-
-
-def _reschedule(enrollment: Enrollment, claim_token: str, not_before, why: str) -> None:
-    with transaction.atomic():
-        locked = _lock_claim(enrollment.pk, claim_token)
-        if locked is not None:
-            _defer(locked, not_before, why)
 
 
 def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:

@@ -20,6 +20,7 @@ from .models import (
     EnrollmentEvent,
     Message,
     Prospect,
+    Sentiment,
     Sequence,
     SequenceShare,
     Stage,
@@ -534,6 +535,14 @@ def mark_responded(*, enrollment: Enrollment, by: User) -> bool:
         reason=f"Marked as responded by {by.full_name}.",
         by=by,
     )
+
+
+def mark_sentiment(*, enrollment: Enrollment, by: User, sentiment: str) -> None:
+    """How a replied prospect answered, for the stats."""
+    _require_editor_or_sender(by, enrollment)
+    if enrollment.status != Enrollment.Status.REPLIED:
+        raise ValidationError("Only a replied enrollment has a sentiment.")
+    Enrollment.objects.filter(pk=enrollment.pk).update(sentiment=Sentiment(sentiment))
 
 
 def remove_enrollment(*, enrollment: Enrollment, by: User) -> bool:

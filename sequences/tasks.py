@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import sending, services
+from . import sending, services, sync
 
 
 @shared_task
@@ -18,3 +18,13 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
 @shared_task
 def open_due_tasks() -> int:
     return services.open_due_tasks()
+
+
+@shared_task
+def sync_mailboxes() -> int:
+    return sync.enqueue_syncs()
+
+
+@shared_task
+def sync_mailbox(mailbox_id: int) -> dict:
+    return sync.sync_mailbox(mailbox_id)

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outreach.models import User
@@ -22,7 +23,7 @@ from .forms import (
     SharesForm,
     StageForm,
 )
-from .models import Enrollment, Prospect, Stage, Task
+from .models import Enrollment, Prospect, Sentiment, Stage, Task
 
 
 def _sequence(request, pk, *, edit=False):
@@ -30,6 +31,14 @@ def _sequence(request, pk, *, edit=False):
     if edit and not selectors.can_edit(request.user, sequence):
         raise PermissionDenied("Only the owner, editors and admins change this sequence.")
     return sequence
+
+
+def _next(request, default: str) -> str:
+    """Where to go back to after a POST: only ever a path of this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
 
 
 def _errors(request, exc: ValidationError):
@@ -334,6 +343,12 @@ ENROLLMENT_ACTIONS = {
     "resume": lambda e, user: services.resume_enrollment(enrollment=e, by=user),
     "responded": lambda e, user: services.mark_responded(enrollment=e, by=user),
     "remove": lambda e, user: services.remove_enrollment(enrollment=e, by=user),
+    **{
+        value: lambda e, user, value=value: services.mark_sentiment(
+            enrollment=e, by=user, sentiment=value
+        )
+        for value in Sentiment.values
+    },
 }
 
 
@@ -347,9 +362,7 @@ def enrollment_action(request, pk, action):
         ENROLLMENT_ACTIONS[action](enrollment, request.user)
     except ValidationError as exc:
         _errors(request, exc)
-    return redirect(
-        request.POST.get("next") or reverse("sequences:detail", args=[enrollment.sequence_id])
-    )
+    return redirect(_next(request, reverse("sequences:detail", args=[enrollment.sequence_id])))
 
 
 # Prospects -----------------------------------------------------------------------------------
@@ -494,7 +507,7 @@ def task_list(request):
 def task_complete(request, pk):
     task = get_for_user_or_404(Task.objects.select_related("stage"), request.user, pk=pk)
     services.complete_task(task=task, by=request.user, skipped=request.POST.get("skip") == "1")
-    return redirect(request.POST.get("next") or "sequences:tasks")
+    return redirect(_next(request, reverse("sequences:tasks")))
 
 
 # Offboarding ---------------------------------------------------------------------------------
@@ -544,7 +557,11 @@ def enrollment_timeline(request, pk):
     return render(
         request,
         "sequences/timeline.html",
-        {"enrollment": enrollment, "events": selectors.timeline(enrollment)},
+        {
+            "enrollment": enrollment,
+            "events": selectors.timeline(enrollment),
+            "sentiments": Sentiment.choices,
+        },
     )
 
 

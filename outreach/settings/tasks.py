@@ -33,6 +33,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sequences.tasks.dispatch_due",
         "schedule": env.float("DISPATCH_EVERY_SECONDS", default=5.0),
     },
+    "sync-mailboxes": {
+        "task": "sequences.tasks.sync_mailboxes",
+        "schedule": env.float("SYNC_EVERY_SECONDS", default=30.0),
+    },
     "open-due-manual-tasks": {
         "task": "sequences.tasks.open_due_tasks",
         "schedule": 60,

@@ -149,7 +149,9 @@ def test_a_new_email_from_the_prospect_also_stops_it(sandbox, recruiter, rick_bo
 
 def test_an_out_of_office_does_not_stop_the_sequence(sandbox, recruiter, rick_box):
     control.create_account(CANDIDATE, "Casey Candidate")
-    control.set_out_of_office(CANDIDATE, True, "I am away until Monday.")
+    control.set_out_of_office(
+        CANDIDATE, True, "I am out of the office with limited access to email."
+    )
     enrollment = enroll(make_sequence(recruiter, rick_box), recruiter, rick_box)
     run_due()
     run_due()
@@ -157,6 +159,19 @@ def test_an_out_of_office_does_not_stop_the_sequence(sandbox, recruiter, rick_bo
     assert enrollment.status == Enrollment.Status.FINISHED
     assert len(inbox(CANDIDATE)) == 2
     assert enrollment.messages.filter(inbound_kind="auto_reply").exists()
+
+
+def test_an_out_of_office_with_a_return_date_postpones_the_next_stage(sandbox, recruiter, rick_box):
+    control.create_account(CANDIDATE, "Casey Candidate")
+    control.set_out_of_office(CANDIDATE, True, "I am on leave until 30 December 2026.")
+    enrollment = enroll(make_sequence(recruiter, rick_box), recruiter, rick_box)
+    run_due()
+    assert run_due() == 1  # stage 2 comes due, finds the auto-reply, waits
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE
+    assert enrollment.next_action_at.date().isoformat() == "2026-12-31"
+    assert "away until Dec 30" in enrollment.last_event
+    assert len(inbox(CANDIDATE)) == 1
 
 
 def test_a_bounce_marks_the_enrollment_bounced(sandbox, recruiter, rick_box):

@@ -1,0 +1,139 @@
+"""What an email from the prospect's side does, whoever noticed it (the mailbox sync, or the
+engine's check just before a send): recorded as an inbound Message, then a reply stops the
+enrollment and tells the people concerned, a bounce marks it bounced, an auto-reply is noted
+and, with a return date, the next stage waits until after it."""
+
+from datetime import datetime, time, timedelta
+from email.utils import parseaddr
+
+from django.db import transaction
+from django.urls import reverse
+
+from outreach import clock
+from outreach.models import User
+from outreach.notifications import notify
+
+from . import classifier, schedule, services
+from .models import Enrollment, Message, Prospect
+
+STOPPED, DEFERRED, NOTED = "stopped", "deferred", "noted"
+DELAY_RETRY = timedelta(hours=4)
+
+KINDS = {
+    classifier.REPLY: Message.InboundKind.REPLY,
+    classifier.BOUNCE: Message.InboundKind.BOUNCE,
+}
+
+
+def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, verdict) -> Message:
+    """Stores the message once (by its Gmail id in that mailbox); returns it."""
+    message, _ = Message.objects.get_or_create(
+        mailbox=mailbox,
+        gmail_message_id=item.id,
+        direction=Message.Direction.INBOUND,
+        defaults={
+            "organization_id": prospect.organization_id,
+            "prospect": prospect,
+            "enrollment": enrollment,
+            "inbound_kind": KINDS.get(verdict.kind, Message.InboundKind.AUTO_REPLY),
+            "gmail_thread_id": item.thread_id,
+            "rfc822_message_id": item.headers.get("message-id", "")[:300],
+            "from_address": item.headers.get("from", "")[:300],
+            "to_address": item.headers.get("to", "")[:300],
+            "subject": item.headers.get("subject", "")[:500],
+            "sent_at": datetime.fromtimestamp(item.internal_date_ms / 1000, tz=clock.now().tzinfo),
+        },
+    )
+    return message
+
+
+def apply(enrollment: Enrollment, message: Message, verdict) -> str:
+    """Acts on `verdict` for the enrollment; returns STOPPED, DEFERRED or NOTED."""
+    with transaction.atomic():
+        locked = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("sequence", "prospect", "mailbox__owner", "enrolled_by")
+            .get(pk=enrollment.pk)
+        )
+        if locked.status not in Enrollment.OPEN:
+            return NOTED
+        if verdict.kind == classifier.REPLY:
+            _stop(locked, Enrollment.Status.REPLIED, "Replied", message)
+            locked.replied_at = message.sent_at or clock.now()
+            locked.save()
+            transaction.on_commit(lambda: _tell_about_reply(locked, message))
+            return STOPPED
+        if verdict.kind == classifier.BOUNCE:
+            _stop(locked, Enrollment.Status.BOUNCED, f"Bounced: {verdict.reason}", message)
+            locked.save()
+            if verdict.permanent:
+                Prospect.objects.filter(pk=locked.prospect_id).update(bounced_at=clock.now())
+            return STOPPED
+        not_before = _not_before(locked, verdict)
+        if verdict.kind == classifier.DELIVERY_DELAY:
+            text = f"Delivery to {locked.prospect.email} is delayed; the next stage waits"
+        elif not_before is not None:
+            text = f"Auto-reply: away until {verdict.return_date:%b %d}; the next stage waits"
+        else:
+            text = f"Auto-reply received ({verdict.reason}); the sequence goes on"
+        services.record(locked, text, message)
+        waits = (
+            not_before is not None
+            and locked.next_action_at is not None
+            and locked.next_action_at < not_before
+        )
+        if waits:
+            locked.next_action_at = schedule.first_send_time(
+                not_before, services.window_of(locked.sequence), services.timezone_for(locked)
+            )
+            locked.claim_token, locked.claimed_until = "", None
+        locked.save()
+        return DEFERRED if waits else NOTED
+
+
+def _stop(locked: Enrollment, status: str, reason: str, message: Message) -> None:
+    locked.status, locked.status_reason = status, reason[:500]
+    locked.next_action_at, locked.pause_cause = None, ""
+    locked.claim_token, locked.claimed_until = "", None
+    services.record(locked, reason, message)
+
+
+def _not_before(locked: Enrollment, verdict) -> datetime | None:
+    if verdict.kind == classifier.DELIVERY_DELAY:
+        return clock.now() + DELAY_RETRY
+    if verdict.return_date is None:
+        return None
+    # The day after the last day away, at the start of the sequence's day.
+    tz = services.timezone_for(locked)
+    return datetime.combine(verdict.return_date + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def _tell_about_reply(enrollment: Enrollment, message: Message) -> None:
+    mailbox, prospect = enrollment.mailbox, enrollment.prospect
+    who = prospect.full_name or prospect.email
+    inbox = (
+        f" (in {mailbox.owner.full_name}'s inbox, {mailbox.email})"
+        if mailbox.owner_id != enrollment.enrolled_by_id
+        else ""
+    )
+    text = f"{who} replied to {enrollment.sequence.name}{inbox}: {message.subject}"
+    url = reverse("sequences:timeline", args=[enrollment.pk])
+    people = {enrollment.enrolled_by_id: enrollment.enrolled_by, mailbox.owner_id: mailbox.owner}
+    for person in people.values():
+        _tell(person, text, url, f"{who} replied: {message.subject}")
+
+
+def _tell(person: User, text: str, url: str, subject: str) -> None:
+    if not person.is_active or not (person.notify_replies_in_app or person.notify_replies_by_email):
+        return
+    notify(
+        person,
+        text,
+        url=url,
+        email_subject=subject if person.notify_replies_by_email else None,
+        in_app=person.notify_replies_in_app,
+    )
+
+
+def sender_address(headers: dict[str, str]) -> str:
+    return parseaddr(headers.get("from", ""))[1].lower()

@@ -1,0 +1,213 @@
+"""Mailbox sync: notice what arrived in each connected mailbox since the last look, through
+Gmail's history, and act on what a prospect sent (see inbound.py).
+
+A quiet mailbox costs one `history.list` call per cycle, whatever it watches. Watched: the
+threads of its open enrollments, and of enrollments stopped in the last 30 days (later messages
+in them still matter, e.g. for the ATS); and any new thread from a prospect it is writing to.
+"""
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from outreach import clock
+from senders import gmail
+from senders import services as senders
+from senders.models import Mailbox
+
+from . import classifier, inbound
+from .models import Enrollment, Message
+
+log = logging.getLogger(__name__)
+
+STOPPED_WATCH = timedelta(days=30)
+LOCK_SECONDS = 300
+
+
+def mailboxes_to_sync() -> list[int]:
+    cutoff = clock.now() - STOPPED_WATCH
+    return list(
+        Mailbox.objects.filter(status=Mailbox.Status.CONNECTED)
+        .filter(
+            Q(pk__in=Enrollment.objects.filter(status__in=Enrollment.OPEN).values("mailbox_id"))
+            | Q(pk__in=Enrollment.objects.filter(last_event_at__gte=cutoff).values("mailbox_id"))
+        )
+        .values_list("pk", flat=True)
+    )
+
+
+def enqueue_syncs() -> int:
+    from .tasks import sync_mailbox
+
+    ids = mailboxes_to_sync()
+    for mailbox_id in ids:
+        sync_mailbox.delay(mailbox_id)
+    return len(ids)
+
+
+def sync_mailbox(mailbox_id: int) -> dict:
+    """One sync cycle of one mailbox; never two at once for the same mailbox."""
+    key, token = f"sequences:sync:{mailbox_id}", secrets.token_hex(8)
+    if not cache.add(key, token, timeout=LOCK_SECONDS):
+        return {"skipped": "another sync of this mailbox is running"}
+    try:
+        mailbox = Mailbox.objects.select_related("owner").get(pk=mailbox_id)
+        if not mailbox.is_connected:
+            return {"skipped": "not connected"}
+        try:
+            return _sync(mailbox, senders.gmail_for(mailbox))
+        except gmail.GmailError as error:
+            senders.record_gmail_failure(mailbox, error)
+            return {"error": str(error)}
+    finally:
+        if cache.get(key) == token:
+            cache.delete(key)
+
+
+def _sync(mailbox: Mailbox, client: gmail.Gmail) -> dict:
+    if not mailbox.history_id:
+        return _full_resync(mailbox, client)
+    try:
+        added, latest = client.added_since(mailbox.history_id)
+    except gmail.NotFound:
+        return _full_resync(mailbox, client)
+    handled = _handle(mailbox, client, added)
+    _advance(mailbox, latest)
+    return {"new": len(added), **handled}
+
+
+def _full_resync(mailbox: Mailbox, client: gmail.Gmail) -> dict:
+    """History too old (or never taken): a fresh id first, so nothing arriving meanwhile is
+    missed, then every watched thread and every prospect's new thread."""
+    fresh = client.profile().history_id
+    watch = _watch(mailbox)
+    ids = []
+    for thread_id in watch.threads:
+        ids.extend(item.id for item in client.thread(thread_id, ["From"]))
+    cutoff = int((clock.now() - STOPPED_WATCH).timestamp())
+    for email in watch.prospects:
+        ids.extend(mid for mid, _ in client.search(f"from:{email} after:{cutoff}", limit=50))
+    handled = _handle(mailbox, client, list(dict.fromkeys(ids)), watch=watch)
+    _advance(mailbox, fresh, force=True)
+    return {"resynced": True, "new": len(ids), **handled}
+
+
+class _Watch:
+    def __init__(self, mailbox: Mailbox):
+        cutoff = clock.now() - STOPPED_WATCH
+        enrollments = (
+            Enrollment.objects.filter(mailbox=mailbox)
+            .filter(Q(status__in=Enrollment.OPEN) | Q(last_event_at__gte=cutoff))
+            .select_related("prospect")
+        )
+        self.by_thread: dict[str, Enrollment] = {}
+        self.by_prospect: dict[str, Enrollment] = {}
+        for enrollment in enrollments.order_by("created_at"):
+            self.by_prospect[enrollment.prospect.email.lower()] = enrollment
+        threads = (
+            Message.objects.filter(
+                enrollment__in=list(self.by_prospect.values()), direction=Message.Direction.OUTBOUND
+            )
+            .exclude(gmail_thread_id="")
+            .values_list("gmail_thread_id", "enrollment_id")
+        )
+        by_id = {e.pk: e for e in self.by_prospect.values()}
+        for thread_id, enrollment_id in threads:
+            self.by_thread[thread_id] = by_id[enrollment_id]
+        self.threads = list(self.by_thread)
+        self.prospects = [
+            email for email, e in self.by_prospect.items() if e.status in Enrollment.OPEN
+        ]
+
+
+def _watch(mailbox: Mailbox) -> _Watch:
+    return _Watch(mailbox)
+
+
+def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> dict:
+    known = set(
+        Message.objects.filter(mailbox=mailbox, gmail_message_id__in=message_ids).values_list(
+            "gmail_message_id", flat=True
+        )
+    )
+    fresh = [mid for mid in message_ids if mid not in known]
+    counts = {"replies": 0, "bounces": 0, "auto_replies": 0}
+    if not fresh:
+        return counts
+    watch = watch or _watch(mailbox)
+    own = {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
+    for message_id in fresh:
+        try:
+            item = client.headers(message_id, HEADER_NAMES)
+        except gmail.NotFound:
+            continue  # deleted since
+        sender = inbound.sender_address(item.headers)
+        enrollment = watch.by_thread.get(item.thread_id)
+        if enrollment is None:
+            open_one = watch.by_prospect.get(sender)
+            if open_one is None or open_one.status not in Enrollment.OPEN:
+                continue  # not about anyone we write to
+            enrollment = open_one
+        if "x-outreach-notice" in item.headers:
+            continue  # the sync notice we placed in the sender's own thread
+        if sender in own or "SENT" in item.label_ids:
+            # The owner writing in the thread by hand: not the prospect's answer, but part of
+            # the conversation (the ATS sync carries it).
+            _record_own(mailbox, enrollment, item)
+            continue
+        verdict = classifier.classify_headers(list(item.headers.items()))
+        if verdict is None or verdict.kind == classifier.AUTO_REPLY:
+            # The full message carries what headers cannot: a bounce's recipients, a return date.
+            verdict = classifier.classify(client.raw(message_id))
+        message = inbound.record(
+            mailbox=mailbox,
+            enrollment=enrollment,
+            prospect=enrollment.prospect,
+            item=item,
+            verdict=verdict,
+        )
+        inbound.apply(enrollment, message, verdict)
+        key = {classifier.REPLY: "replies", classifier.BOUNCE: "bounces"}.get(
+            verdict.kind, "auto_replies"
+        )
+        counts[key] += 1
+    return counts
+
+
+def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
+    Message.objects.get_or_create(
+        mailbox=mailbox,
+        gmail_message_id=item.id,
+        defaults={
+            "organization_id": enrollment.organization_id,
+            "prospect": enrollment.prospect,
+            "enrollment": enrollment,
+            "direction": Message.Direction.OUTBOUND,
+            "status": Message.Status.SENT,
+            "gmail_thread_id": item.thread_id,
+            "rfc822_message_id": item.headers.get("message-id", "")[:300],
+            "from_address": item.headers.get("from", "")[:300],
+            "to_address": item.headers.get("to", "")[:300],
+            "subject": item.headers.get("subject", "")[:500],
+            "sent_at": clock.now(),
+        },
+    )
+
+
+def _advance(mailbox: Mailbox, history_id: str, *, force: bool = False) -> None:
+    """Moves the stored history id forward only (after what was read is stored)."""
+    rows = Mailbox.objects.filter(pk=mailbox.pk)
+    if not force and mailbox.history_id and int(history_id) <= int(mailbox.history_id):
+        rows.update(last_synced_at=clock.now())
+        return
+    rows.update(history_id=history_id, last_synced_at=clock.now())
+
+
+HEADER_NAMES = tuple(
+    dict.fromkeys(
+        [*classifier.HEADERS_USED, "From", "To", "Subject", "Message-ID", "X-Outreach-Notice"]
+    )
+)
