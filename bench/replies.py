@@ -1,0 +1,177 @@
+"""Benchmark of the mailbox sync against the sandbox's Gmail (not part of CI).
+
+    .venv/bin/python bench/replies.py --mailboxes 50 --threads 200 --replies 100
+
+Builds, in a scratch database, `--mailboxes` connected mailboxes each with `--threads` active
+enrollments whose first email is in Gmail, serves the sandbox from a separate process, then
+prints JSON: Gmail API calls and wall time of one sync cycle over all mailboxes, first quiet,
+then after `--replies` candidates answered.
+"""
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+
+from dispatch import free_port  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mailboxes", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=200)
+    parser.add_argument("--replies", type=int, default=100)
+    args = parser.parse_args()
+    port = free_port()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "SANDBOX": "1",
+            "SANDBOX_URL": f"http://127.0.0.1:{port}",
+            "OAUTHLIB_INSECURE_TRANSPORT": "1",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    old = setup_databases(verbosity=0, interactive=False)
+    db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/outreach")
+    db_url = db_url.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    sandbox = subprocess.Popen(
+        [sys.executable, "manage.py", "runsandbox", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": db_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        print(json.dumps(run(args, settings)))
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+        teardown_databases(old, verbosity=0)
+
+
+def run(args, settings) -> dict:
+    from django.utils import timezone
+
+    from sandbox import control
+    from sandbox.models import ApiCall
+    from senders import gmail
+    from senders.models import Mailbox
+    from sequences import sync
+    from sequences.models import Enrollment, Message, Prospect
+    from tests.factories import OrganizationFactory, SequenceFactory, UserFactory
+    from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, Sandbox
+
+    settings.GOOGLE_OAUTH_CLIENT_ID, settings.GOOGLE_OAUTH_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
+    box = Sandbox(settings.SANDBOX_URL)
+    control.register_client(CLIENT_ID, CLIENT_SECRET, [box.redirect_uri])
+    org = OrganizationFactory(seats=args.mailboxes + 5)
+    total = args.mailboxes * args.threads
+    answering = set(random.Random(7).sample(range(total), args.replies))
+    mailboxes, first_emails = [], {}
+    for n in range(args.mailboxes):
+        user = UserFactory(organization=org, email=f"sender{n}@{org.slug}.example")
+        control.create_account(user.email, user.full_name)
+        control.set_limits(user.email, units_per_minute=10**8, daily_send_limit=10**6)
+        creds = box.connect(user.email, [gmail.MODIFY])
+        mailbox = Mailbox.objects.create(
+            organization=org,
+            owner=user,
+            email=user.email,
+            refresh_token=creds.refresh_token,
+            scopes=[gmail.MODIFY],
+        )
+        sequence = SequenceFactory(owner=user, stages=1)
+        stage = sequence.stages.get()
+        for i in range(args.threads):
+            index = n * args.threads + i
+            email = f"p{index}@candidates.example"
+            if index in answering:
+                control.create_account(email, f"P {index}")
+            sent = control.send_as(user.email, to=[email], subject=f"Role {index}", body="Hi")
+            prospect = Prospect.objects.create(organization=org, email=email, first_name="P")
+            enrollment = Enrollment.objects.create(
+                organization=org,
+                sequence=sequence,
+                prospect=prospect,
+                mailbox=mailbox,
+                enrolled_by=user,
+                current_stage=stage,
+                next_action_at=timezone.now() + timedelta(days=3),
+                thread_id=sent.thread.gmail_id,
+            )
+            Message.objects.create(
+                organization=org,
+                prospect=prospect,
+                enrollment=enrollment,
+                stage=stage,
+                mailbox=mailbox,
+                direction="outbound",
+                status="sent",
+                gmail_message_id=sent.gmail_id,
+                gmail_thread_id=sent.thread.gmail_id,
+                from_address=user.email,
+                to_address=email,
+                subject=sent.subject,
+                sent_at=timezone.now(),
+            )
+            if index in answering:
+                first_emails[index] = email
+        mailbox.history_id = str(control.account(user.email).history_id)
+        mailbox.save()
+        mailboxes.append(mailbox)
+
+    def cycle() -> dict:
+        calls = ApiCall.objects.count()
+        started = time.perf_counter()
+        for mailbox in mailboxes:
+            sync.sync_mailbox(mailbox.pk)
+        return {
+            "gmail_calls": ApiCall.objects.count() - calls,
+            "wall_seconds": round(time.perf_counter() - started, 2),
+        }
+
+    cycle()  # warm-up: each worker builds its Gmail clients (one token refresh per mailbox)
+    quiet = cycle()
+    for email in first_emails.values():
+        received = control.messages(email, "INBOX").first()
+        control.reply(email, received, "Yes, interested.")
+    busy = cycle()
+    return {
+        "mailboxes": args.mailboxes,
+        "active_threads_per_mailbox": args.threads,
+        "quiet_cycle": quiet,
+        "cycle_with_replies": {
+            **busy,
+            "replies": args.replies,
+            "replied": Enrollment.objects.filter(status="replied").count(),
+        },
+    }
+
+
+if __name__ == "__main__":
+    main()
