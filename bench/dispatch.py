@@ -11,21 +11,9 @@ calls, and the Gmail round trips apart. Caps and spacing are off, jitter is zero
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import connected_mailbox, scratch_with_sandbox
 
 
 def main() -> None:
@@ -33,80 +21,24 @@ def main() -> None:
     parser.add_argument("--enrollments", type=int, default=1000)
     parser.add_argument("--mailboxes", type=int, default=100)
     args = parser.parse_args()
+    with scratch_with_sandbox(SEND_JITTER_SECONDS="0"):
+        from django.db import connection
 
-    port = free_port()
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "SANDBOX": "1",
-            "SANDBOX_URL": f"http://127.0.0.1:{port}",
-            "OAUTHLIB_INSECURE_TRANSPORT": "1",
-            "SEND_JITTER_SECONDS": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            # Per-task INFO lines would be measured as our CPU.
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
-
-    old = setup_databases(verbosity=0, interactive=False)
-    db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/outreach")
-    db_url = db_url.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "runsandbox", f"127.0.0.1:{port}"],
-        cwd=BASE_DIR,
-        env={**os.environ, "DATABASE_URL": db_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        print(json.dumps(run(args, settings, connection)))
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
-        teardown_databases(old, verbosity=0)
+        print(json.dumps(run(args, connection)))
 
 
-def run(args, settings, connection) -> dict:
-    from sandbox import control
+def run(args, connection) -> dict:
     from senders import gmail
-    from senders.models import Mailbox
     from sequences import sending
     from sequences.models import Enrollment, Message, Prospect, Stage
     from tests.factories import OrganizationFactory, SequenceFactory, UserFactory
-    from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, Sandbox
 
-    settings.GOOGLE_OAUTH_CLIENT_ID, settings.GOOGLE_OAUTH_CLIENT_SECRET = CLIENT_ID, CLIENT_SECRET
-    box = Sandbox(settings.SANDBOX_URL)
-    control.register_client(CLIENT_ID, CLIENT_SECRET, [box.redirect_uri])
     org = OrganizationFactory(seats=args.mailboxes + 5)
     per_box = max(1, args.enrollments // args.mailboxes)
     rows = []
     for n in range(args.mailboxes):
         user = UserFactory(organization=org, email=f"sender{n}@{org.slug}.example")
-        control.create_account(user.email, user.full_name)
-        control.set_limits(user.email, units_per_minute=10**8, daily_send_limit=10**6)
-        creds = box.connect(user.email, [gmail.MODIFY])
-        mailbox = Mailbox.objects.create(
-            organization=org,
-            owner=user,
-            email=user.email,
-            refresh_token=creds.refresh_token,
-            scopes=[gmail.MODIFY],
-            daily_send_cap=2000,
-            send_spacing_seconds=0,
-        )
+        mailbox = connected_mailbox(org, user)
         sequence = SequenceFactory(
             owner=user, stages=0, send_days=list(range(7)), send_start="00:00", send_end="23:59"
         )
