@@ -3,6 +3,7 @@
 
 import base64
 import functools
+import html
 import json
 import os
 import threading
@@ -294,6 +295,7 @@ class MessageHeaders:
     internal_date_ms: int
     label_ids: tuple[str, ...]
     headers: dict[str, str]  # lower-cased names
+    snippet: str = ""
 
 
 class Gmail:
@@ -355,6 +357,23 @@ class Gmail:
             body["threadId"] = thread_id
         data = self._messages.send(userId="me", body=body).execute()
         return Sent(id=data["id"], thread_id=data["threadId"])
+
+    @_translate_errors
+    def insert(self, raw: bytes, thread_id: str = "", label_ids=("SENT",)) -> Sent:
+        """Files a message in this mailbox only (nothing is sent), dated by its Date header so
+        that it sorts where the message it stands for does. It joins `thread_id` on Gmail's
+        usual terms: it references an earlier message of the thread and its subject matches."""
+        body = {"raw": base64.urlsafe_b64encode(raw).decode(), "labelIds": list(label_ids)}
+        if thread_id:
+            body["threadId"] = thread_id
+        data = self._messages.insert(
+            userId="me", body=body, internalDateSource="dateHeader"
+        ).execute()
+        return Sent(id=data["id"], thread_id=data["threadId"])
+
+    @_translate_errors
+    def trash(self, message_id: str) -> None:
+        self._messages.trash(userId="me", id=message_id).execute()
 
     @_translate_errors
     def headers(self, message_id: str, names) -> MessageHeaders:
@@ -423,4 +442,5 @@ def _message_headers(data: dict) -> MessageHeaders:
         internal_date_ms=int(data.get("internalDate", 0)),
         label_ids=tuple(data.get("labelIds", [])),
         headers=headers,
+        snippet=html.unescape(data.get("snippet", "")),
     )

@@ -58,6 +58,11 @@ class SequenceSettingsForm(forms.Form):
     send_end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Until")
     track_opens = forms.BooleanField(required=False)
     track_clicks = forms.BooleanField(required=False)
+    unsubscribe_footer = forms.BooleanField(
+        required=False,
+        label="Unsubscribe link in the footer",
+        help_text="Every email carries one-click unsubscribe headers either way.",
+    )
 
     def __init__(self, *args, mailboxes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +84,7 @@ class SequenceSettingsForm(forms.Form):
                     "send_end",
                     "track_opens",
                     "track_clicks",
+                    "unsubscribe_footer",
                 )
             },
             "sender": SenderChoiceField.key(sequence.sender_mailbox, sequence.sender_alias),

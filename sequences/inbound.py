@@ -41,6 +41,8 @@ def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, 
             "from_address": item.headers.get("from", "")[:300],
             "to_address": item.headers.get("to", "")[:300],
             "subject": item.headers.get("subject", "")[:500],
+            # Gmail's snippet: enough to show in a timeline or a notification.
+            "body_text": item.snippet,
             "sent_at": datetime.fromtimestamp(item.internal_date_ms / 1000, tz=clock.now().tzinfo),
         },
     )

@@ -45,6 +45,11 @@ class Sequence(models.Model):
     send_end = models.TimeField(default="17:00")
     track_opens = models.BooleanField(default=False)
     track_clicks = models.BooleanField(default=False)
+    # Every email carries the List-Unsubscribe headers; a visible link is optional, as a
+    # recruiter's one-to-one note reads oddly with a newsletter's footer.
+    unsubscribe_footer = models.BooleanField(
+        default=False, help_text="End each email with a link to stop hearing from us."
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -15,10 +15,12 @@ Exactly once, and why it holds:
 import logging
 import random
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,7 +32,16 @@ from senders import gmail
 from senders import services as senders
 from senders.models import Mailbox
 
-from . import classifier, inbound, schedule, services, templating
+from . import (
+    classifier,
+    donotcontact,
+    inbound,
+    schedule,
+    services,
+    templating,
+    tracking,
+    unsubscribe,
+)
 from .models import Enrollment, Message, Stage
 
 log = logging.getLogger(__name__)
@@ -101,19 +112,24 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
         answer = _inbound_since_last_send(client, enrollment) if enrollment.has_sent else None
         if answer is not None:
             return answer
-        message, raw = _prepare(enrollment, claim_token, client, pending)
+        message, outgoing = _prepare(enrollment, claim_token, client, pending)
         if message is None:
-            return raw  # deferred (cap, spacing) or refused
-        sent = client.send(raw, thread_id=message.gmail_thread_id)
+            return outgoing  # deferred (cap, spacing) or refused
+        sent = client.send(outgoing.raw, thread_id=message.gmail_thread_id)
     except gmail.GmailError as error:
         return _failed(enrollment, claim_token, error)
     message.gmail_message_id, message.gmail_thread_id = sent.id, sent.thread_id
     try:
-        kept = client.headers(sent.id, ["Message-ID"]).headers.get("message-id")
+        kept = client.headers(sent.id, ["Message-ID", "Date"]).headers
     except gmail.GmailError:
-        kept = None  # it was sent; the id we chose stands
-    if kept:
-        message.rfc822_message_id = kept
+        kept = {}  # it was sent; the id we chose stands
+    if kept.get("message-id"):
+        message.rfc822_message_id = kept["message-id"]
+    if outgoing.sent_copy is not None:
+        clean = outgoing.sent_copy(
+            message.rfc822_message_id, kept.get("date") or format_datetime(clock.now())
+        )
+        _replace_sent_copy(client, message, sent, clean)
     if mailbox.last_success_at is None or mailbox.last_success_at < clock.now() - timedelta(
         minutes=1
     ):
@@ -145,6 +161,9 @@ CLAIM_FIELDS = (
     "sequence__send_days",
     "sequence__send_start",
     "sequence__send_end",
+    "sequence__track_opens",
+    "sequence__track_clicks",
+    "sequence__unsubscribe_footer",
     "prospect__email",
     "prospect__first_name",
     "prospect__last_name",
@@ -209,6 +228,7 @@ def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
                 )
             ),
             next_stage_id=_next_stage("pk"),
+            on_do_not_contact_list=donotcontact.listed_expression(),
         )
         .only(*CLAIM_FIELDS)
         .filter(pk=enrollment_id)
@@ -233,6 +253,13 @@ def _pre_send_problem(enrollment: Enrollment) -> str:
             enrollment=enrollment,
             status=Enrollment.Status.UNSUBSCRIBED,
             reason=f"{prospect.email} is marked do not contact.",
+        )
+        return "do not contact"
+    if enrollment.on_do_not_contact_list:
+        services.stop_enrollment(
+            enrollment=enrollment,
+            status=Enrollment.Status.STOPPED,
+            reason=f"{prospect.email} is on the team's do-not-contact list.",
         )
         return "do not contact"
     if not senders.can_send_as(sender, mailbox):
@@ -361,7 +388,14 @@ def _references(enrollment: Enrollment) -> list[str]:
 
 
 def build_mime(
-    *, enrollment: Enrollment, rendered, subject: str, message_id: str, references: list[str]
+    *,
+    enrollment: Enrollment,
+    rendered,
+    subject: str,
+    message_id: str,
+    references: list[str],
+    unsubscribe_url: str = "",
+    date: str = "",
 ) -> bytes:
     mailbox, alias = enrollment.mailbox, enrollment.alias
     address = alias.email if alias else mailbox.email
@@ -374,9 +408,15 @@ def build_mime(
         email["Bcc"] = enrollment.bcc
     email["Subject"] = subject
     email["Message-ID"] = message_id
+    if date:
+        email["Date"] = date
     if references:
         email["In-Reply-To"] = references[-1]
         email["References"] = " ".join(references)
+    if unsubscribe_url:
+        # RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to the https URI.
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return bytes(email)
@@ -386,11 +426,18 @@ def _thread_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    raw: bytes
+    # With tracking: builds the sender's own copy, without it, from (Message-ID, Date).
+    sent_copy: Callable[[str, str], bytes] | None = None
+
+
 def _prepare(
     enrollment: Enrollment, claim_token: str, client: gmail.Gmail, pending: Message | None
 ):
     """Renders the stage and commits the outbound Message as `sending`, within the mailbox's cap
-    and spacing; returns (message, raw MIME), or (None, why) when it must wait or cannot go."""
+    and spacing; returns (message, Outgoing), or (None, why) when it must wait or cannot go."""
     stage = enrollment.current_stage
     try:
         rendered = services.render_stage(
@@ -440,14 +487,65 @@ def _prepare(
             )
     except IntegrityError:
         return None, "already sent"
-    raw = build_mime(
-        enrollment=enrollment,
-        rendered=rendered,
-        subject=subject,
-        message_id=message_id,
-        references=references,
+    sequence = enrollment.sequence
+    unsubscribe_url = unsubscribe.url_for(message.pk)
+    if sequence.unsubscribe_footer:
+        rendered = unsubscribe.with_footer(rendered, unsubscribe_url)
+    parts = {
+        "enrollment": enrollment,
+        "subject": subject,
+        "references": references,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    tracked_html = tracking.instrument(rendered.html, message, sequence)
+    raw = build_mime(rendered=replace(rendered, html=tracked_html), message_id=message_id, **parts)
+    if tracked_html == rendered.html:
+        return message, Outgoing(raw)
+    return message, Outgoing(
+        raw,
+        sent_copy=lambda kept_id, date: build_mime(
+            rendered=rendered, message_id=kept_id, date=date, **parts
+        ),
     )
-    return message, raw
+
+
+def _replace_sent_copy(
+    client: gmail.Gmail, message: Message, sent: gmail.Sent, clean_raw: bytes
+) -> None:
+    """Gmail shows the sender their Sent copy through the same image proxy a prospect's Gmail
+    uses, so with the pixel in it every look of theirs would count as an open (and a link
+    followed from it as a click). A copy without them takes its place, and the sent one goes to
+    the trash; the Message then names the copy.
+
+    The copy joins the sent one's thread when it can: only a follow-up can, as Gmail threads an
+    inserted message only when it references an earlier one. The copy of a thread's first email
+    starts a thread of its own, which becomes the conversation's: later stages are sent into it.
+
+    Best effort: the email went out whatever happens here. If the sent copy cannot be trashed,
+    the new one is, so that the sender never sees the email twice."""
+    try:
+        copy = client.insert(clean_raw, thread_id=sent.thread_id, label_ids=["SENT"])
+    except gmail.GmailError as error:
+        log.warning(
+            "could not file a copy without tracking in Sent: %s",
+            error,
+            extra={"outbound_message": message.pk},
+        )
+        return
+    try:
+        client.trash(sent.id)
+    except gmail.GmailError as error:
+        log.warning(
+            "could not trash the tracked copy in Sent: %s",
+            error,
+            extra={"outbound_message": message.pk},
+        )
+        try:
+            client.trash(copy.id)
+        except gmail.GmailError:
+            log.warning("the sender has two copies in Sent", extra={"outbound_message": message.pk})
+        return
+    message.gmail_message_id, message.gmail_thread_id = copy.id, copy.thread_id
 
 
 def _cap_or_spacing(mailbox: Mailbox):

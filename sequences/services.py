@@ -14,7 +14,7 @@ from outreach.models import User
 from senders import services as senders
 from senders.models import Mailbox, SendAsAlias
 
-from . import schedule, selectors, templating
+from . import donotcontact, schedule, selectors, templating
 from .models import (
     Enrollment,
     EnrollmentEvent,
@@ -87,6 +87,7 @@ SEQUENCE_FIELDS = (
     "send_end",
     "track_opens",
     "track_clicks",
+    "unsubscribe_footer",
 )
 
 
@@ -371,6 +372,7 @@ def check_enrollment(
         .values_list("prospect_id", "sequence__name", "enrolled_by__full_name")
     ):
         elsewhere.setdefault(prospect_id, []).append(f"{name} ({owner})")
+    listed = donotcontact.listed(sequence.organization_id, [p.email for p in prospects])
     days = sequence.organization.recent_contact_days
     recent: dict[int, set[str]] = {}
     for prospect_id, sender in Message.objects.filter(
@@ -389,6 +391,8 @@ def check_enrollment(
             outcome.refused = f"You may not send as {mailbox.email}."
         elif prospect.do_not_contact:
             outcome.refused = "Marked do not contact."
+        elif prospect.email.lower() in listed:
+            outcome.refused = f"On the do-not-contact list ({listed[prospect.email.lower()]})."
         elif prospect.pk in open_here:
             outcome.refused = "Already in this sequence."
         elif missing:

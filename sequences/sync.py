@@ -151,8 +151,10 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
             if open_one is None or open_one.status not in Enrollment.OPEN:
                 continue  # not about anyone we write to
             enrollment = open_one
-        if "x-outreach-notice" in item.headers:
-            continue  # the sync notice we placed in the sender's own thread
+        if "x-outreach-notice" in item.headers or "TRASH" in item.label_ids:
+            # The sync notice we placed in the sender's own thread; or a message in the bin,
+            # such as the tracked original whose clean copy replaced it in Sent.
+            continue
         if sender in own or "SENT" in item.label_ids:
             # The owner writing in the thread by hand: not the prospect's answer, but part of
             # the conversation (the ATS sync carries it).
@@ -178,6 +180,9 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
 
 
 def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
+    rfc822_id = item.headers.get("message-id", "")
+    if rfc822_id and Message.objects.filter(mailbox=mailbox, rfc822_message_id=rfc822_id).exists():
+        return  # one of our own sends (or its pixel-free copy in Sent)
     Message.objects.get_or_create(
         mailbox=mailbox,
         gmail_message_id=item.id,

@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("enrollments/<int:pk>/", views.enrollment_timeline, name="timeline"),
     path("outbox/", views.outbox, name="outbox"),
+    path("stats/", views.stats_page, name="stats"),
+    path("stats/export.csv", views.stats_export, name="stats_export"),
     path("enrollments/<int:pk>/<slug:action>/", views.enrollment_action, name="enrollment_action"),
     path("prospects/", views.prospect_list, name="prospects"),
     path("prospects/paste/", views.prospect_paste, name="prospect_paste"),
@@ -40,4 +42,8 @@ urlpatterns = [
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
     path("team/members/<int:user_pk>/hand-over/", views.hand_over, name="hand_over"),
+    # Public, signed links in the emails.
+    path("t/o/<str:token>.gif", views.track_open, name="track_open"),
+    path("t/c/<str:token>/", views.track_click, name="track_click"),
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

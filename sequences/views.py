@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outreach.models import User
@@ -12,7 +14,8 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 from senders.models import Mailbox
 
-from . import importing, selectors, services, templating
+from . import importing, selectors, services, templating, tracking
+from . import unsubscribe as unsubscribing
 from .forms import (
     CsvUploadForm,
     EnrollForm,
@@ -569,3 +572,100 @@ def enrollment_timeline(request, pk):
 @require_GET
 def outbox(request):
     return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})
+
+
+# Public links in the emails ----------------------------------------------------------------------
+# No login: the prospect follows them. They answer the same to a bad token as to a good one where
+# they can (the pixel), else a plain 404, so that they tell nothing about what exists.
+
+
+@require_http_methods(["GET", "HEAD"])
+def track_open(request, token):
+    """The pixel: always the same transparent GIF, never cached, whatever the token."""
+    if request.method == "GET":
+        tracking.record_open(
+            token, user_agent=request.headers.get("User-Agent", ""), viewer=request.user
+        )
+    response = HttpResponse(tracking.PIXEL, content_type="image/gif")
+    add_never_cache_headers(response)
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def track_click(request, token):
+    """A tracked link: recorded (on GET), then on to the URL the email pointed to."""
+    clicked = tracking.destination(token)
+    if clicked is None:
+        raise Http404
+    message_id, url = clicked
+    if request.method == "GET":
+        tracking.record_click(
+            message_id, url, user_agent=request.headers.get("User-Agent", ""), viewer=request.user
+        )
+    response = HttpResponseRedirect(url)
+    add_never_cache_headers(response)
+    # The destination learns nothing of the tracked URL it came through.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# Mail clients POST the RFC 8058 one-click request with no cookie and no token of ours, so this
+# view cannot ask for a CSRF token; the signed token in the URL is what authorizes the POST, and a
+# page that forged one would need that token too.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET: what unsubscribing will do, with a button. POST: done, from that button or from the
+    one-click POST of a mail client (List-Unsubscribe=One-Click)."""
+    message = unsubscribing.message_for(token)
+    if message is None:
+        return render(request, "sequences/unsubscribe_invalid.html", status=404)
+    context = {"email": message.prospect.email, "organization": message.organization}
+    if request.method == "GET":
+        return render(request, "sequences/unsubscribe.html", context)
+    one_click = request.POST.get("List-Unsubscribe") == unsubscribing.ONE_CLICK
+    unsubscribing.unsubscribe(
+        prospect=message.prospect,
+        source="one-click from the mail client" if one_click else "unsubscribe page",
+    )
+    return render(request, "sequences/unsubscribed.html", context)
+
+
+# Stats -----------------------------------------------------------------------------------------
+
+
+def _stats_report(request):
+    from . import stats
+
+    filters = stats.StatsFilter(request.GET)
+    return filters, stats.report(request.user, **filters.period())
+
+
+@login_required
+@require_GET
+def stats_page(request):
+    from . import stats
+
+    filters, report = _stats_report(request)
+    return render(
+        request,
+        "sequences/stats.html",
+        {
+            "filters": filters,
+            "report": report,
+            "groupings": stats.GROUPINGS.values(),
+            "metrics": stats.METRICS,
+        },
+    )
+
+
+@login_required
+@require_GET
+def stats_export(request):
+    from . import stats
+
+    _, report = _stats_report(request)
+    response = HttpResponse(stats.to_csv(report), content_type="text/csv; charset=utf-8")
+    name = f"outreach-stats-by-{report.grouping.name}-{report.start}-to-{report.end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

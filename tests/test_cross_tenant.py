@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from outreach.models import Invitation, Organization, Role, User
 from senders.models import Delegation, Mailbox
-from sequences.models import Enrollment, Prospect, Sequence, Stage, Task
+from sequences.models import DoNotContact, Enrollment, Prospect, Sequence, Stage, Task
 from tests.factories import (
     DelegationFactory,
     EnrollmentFactory,
@@ -33,6 +33,9 @@ SIGNED_TOKEN_ROUTES = {
     "invitations/<str:token>/",
     "password-reset/<uidb64>/<token>/",
     "senders/review/<str:token>/",
+    "t/o/<str:token>.gif",
+    "t/c/<str:token>/",
+    "u/<str:token>/",
 }
 
 VIEW_ON_SITE = "admin/r/<path:content_type_id>/<path:object_id>/"
@@ -74,6 +77,8 @@ def object_of(model, org, owner):
         return ProspectFactory(organization=org)
     if model is Enrollment:
         return EnrollmentFactory(sequence=SequenceFactory(owner=owner))
+    if model is DoNotContact:
+        return DoNotContact.objects.create(organization=org, value="blocked.example")
     # Global tables, for the operator only.
     if model is Group:
         return Group.objects.create(name="Global group")

@@ -46,7 +46,8 @@ def test_a_reply_stops_the_sequence_within_one_cycle_and_tells_the_recruiter(
     started.refresh_from_db()
     assert started.status == Enrollment.Status.REPLIED and started.replied_at is not None
     reply = started.messages.get(direction="inbound")
-    assert reply.inbound_kind == "reply" and "Friday" not in reply.subject
+    assert reply.inbound_kind == "reply" and "Let's talk on Friday" in reply.body_text
+    assert reply.gmail_message_id and reply.gmail_thread_id == started.thread_id
     note = Notification.objects.get(user=recruiter)
     assert "Casey" in note.message and "replied to" in note.message
     assert [m.to for m in mailoutbox] == [[recruiter.email]]
@@ -178,3 +179,14 @@ def test_reply_alerts_can_be_switched_off_and_sentiment_marked(
     client.post(f"/enrollments/{started.pk}/interested/", {"next": "https://evil.example/"})
     started.refresh_from_db()
     assert started.sentiment == "interested"
+
+
+def test_a_tracked_send_and_its_clean_sent_copy_are_not_counted_twice(sandbox, recruiter, rick_box):
+    control.create_account(CANDIDATE, "Casey Candidate")
+    sequence = make_sequence(recruiter, rick_box, track_opens=True, track_clicks=True)
+    enrollment = enroll(sequence, recruiter, rick_box)
+    run_due()
+    sync.sync_mailbox(rick_box.pk)
+    assert list(enrollment.messages.values_list("direction", "status")) == [("outbound", "sent")]
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE

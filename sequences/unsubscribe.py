@@ -1,0 +1,74 @@
+"""Unsubscribing. Every sequence email names a signed link in its `List-Unsubscribe` header
+(with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, RFC 8058), and optionally in a footer.
+A GET of the link shows what will happen (mail scanners open links); a POST does it: the one-click
+POST a mail client sends, or the confirmation page's button.
+
+Unsubscribing marks the prospect do-not-contact for the whole organization, puts the address on
+its do-not-contact list (which outlives the prospect's row, e.g. a later re-import), and stops
+every open enrollment of the prospect, whoever enrolled them.
+
+The link never expires: the law wants it to work for at least 30 days after sending, the
+recipient wants it to work as long as the email exists, and all a leaked link can do is stop
+email to that very address."""
+
+from dataclasses import replace
+from html import escape
+
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+
+from outreach.emails import absolute_url
+
+from . import donotcontact, services
+from .models import Enrollment, Message, Prospect
+from .templating import RenderedEmail
+
+SALT = "sequences.unsubscribe"
+ONE_CLICK = "One-Click"  # the body of an RFC 8058 POST: List-Unsubscribe=One-Click
+
+
+def url_for(message_id: int) -> str:
+    token = signing.Signer(salt=SALT).sign(str(message_id))
+    return absolute_url(reverse("sequences:unsubscribe", args=[token]))
+
+
+def message_for(token: str) -> Message | None:
+    """The outbound message whose link this is, with its prospect and organization."""
+    try:
+        message_id = int(signing.Signer(salt=SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        Message.objects.select_related("prospect", "organization")
+        .filter(pk=message_id, direction=Message.Direction.OUTBOUND)
+        .first()
+    )
+
+
+def with_footer(rendered: RenderedEmail, url: str) -> RenderedEmail:
+    """The rendered email ending with a visible unsubscribe link."""
+    sentence = "If you would rather not hear from us again, you can unsubscribe"
+    return replace(
+        rendered,
+        html=f'{rendered.html}<p>{sentence} <a href="{escape(url)}">here</a>.</p>',
+        text=f"{rendered.text}\n\n{sentence}: {url}",
+    )
+
+
+@transaction.atomic
+def unsubscribe(*, prospect: Prospect, source: str) -> int:
+    """Stops all email to the prospect from the organization; returns how many enrollments
+    stopped. Doing it again changes nothing."""
+    Prospect.objects.filter(pk=prospect.pk).update(do_not_contact=True)
+    prospect.do_not_contact = True
+    donotcontact.add(prospect.organization_id, [(prospect.email, f"Unsubscribed ({source})")])
+    open_enrollments = Enrollment.objects.filter(prospect=prospect, status__in=Enrollment.OPEN)
+    return sum(
+        services.stop_enrollment(
+            enrollment=enrollment,
+            status=Enrollment.Status.UNSUBSCRIBED,
+            reason=f"{prospect.email} unsubscribed ({source}).",
+        )
+        for enrollment in open_enrollments
+    )
