@@ -190,3 +190,23 @@ def test_a_tracked_send_and_its_clean_sent_copy_are_not_counted_twice(sandbox, r
     assert list(enrollment.messages.values_list("direction", "status")) == [("outbound", "sent")]
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
+
+
+def test_the_stats_page_counts_the_reply_the_sync_noticed(started, recruiter, rick_box):
+    import csv
+    import io
+
+    from django.test import Client
+
+    control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Count me in.")
+    sync.sync_mailbox(rick_box.pk)
+    client = Client()
+    client.force_login(recruiter)
+    rows = list(csv.DictReader(io.StringIO(client.get("/stats/export.csv").content.decode())))
+    sequence_row = next(r for r in rows if r["Sequence"] == started.sequence.name)
+    assert (sequence_row["Sent"], sequence_row["Replied"], sequence_row["Replied rate"]) == (
+        "1",
+        "1",
+        "1.0000",
+    )
+    assert "Replied" in client.get("/stats/").content.decode()
