@@ -14,7 +14,7 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 from senders.models import Mailbox
 
-from . import importing, selectors, services, templating, tracking
+from . import importing, selectors, services, stats, templating, tracking
 from . import unsubscribe as unsubscribing
 from .forms import (
     CsvUploadForm,
@@ -635,8 +635,6 @@ def unsubscribe(request, token):
 
 
 def _stats_report(request):
-    from . import stats
-
     filters = stats.StatsFilter(request.GET)
     return filters, stats.report(request.user, **filters.period())
 
@@ -644,8 +642,6 @@ def _stats_report(request):
 @login_required
 @require_GET
 def stats_page(request):
-    from . import stats
-
     filters, report = _stats_report(request)
     return render(
         request,
@@ -662,8 +658,6 @@ def stats_page(request):
 @login_required
 @require_GET
 def stats_export(request):
-    from . import stats
-
     _, report = _stats_report(request)
     response = HttpResponse(stats.to_csv(report), content_type="text/csv; charset=utf-8")
     name = f"outreach-stats-by-{report.grouping.name}-{report.start}-to-{report.end}.csv"
