@@ -57,14 +57,18 @@ def apply(enrollment: Enrollment, message: Message, verdict) -> str:
             .select_related("sequence", "prospect", "mailbox__owner", "enrolled_by")
             .get(pk=enrollment.pk)
         )
-        if locked.status not in Enrollment.OPEN:
-            return NOTED
-        if verdict.kind == classifier.REPLY:
-            _stop(locked, Enrollment.Status.REPLIED, "Replied", message)
+        if verdict.kind == classifier.REPLY and locked.replied_at is None:
+            # A reply after the last stage still counts: the sequence did its job.
+            if locked.status in (*Enrollment.OPEN, Enrollment.Status.FINISHED):
+                _stop(locked, Enrollment.Status.REPLIED, "Replied", message)
+            else:
+                services.record(locked, "Replied", message)
             locked.replied_at = message.sent_at or clock.now()
             locked.save()
             transaction.on_commit(lambda: _tell_about_reply(locked, message))
             return STOPPED
+        if locked.status not in Enrollment.OPEN:
+            return NOTED
         if verdict.kind == classifier.BOUNCE:
             _stop(locked, Enrollment.Status.BOUNCED, f"Bounced: {verdict.reason}", message)
             locked.save()

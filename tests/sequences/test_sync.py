@@ -210,3 +210,23 @@ def test_the_stats_page_counts_the_reply_the_sync_noticed(started, recruiter, ri
         "1.0000",
     )
     assert "Replied" in client.get("/stats/").content.decode()
+
+
+def test_a_reply_after_the_last_stage_still_counts_and_is_told(
+    sandbox, recruiter, rick_box, mailoutbox
+):
+    control.create_account(CANDIDATE, "Casey Candidate")
+    enrollment = enroll(make_sequence(recruiter, rick_box, kinds=("email",)), recruiter, rick_box)
+    run_due()
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.FINISHED
+    control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Late, but yes!")
+    sync.sync_mailbox(rick_box.pk)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.REPLIED and enrollment.replied_at
+    assert Notification.objects.filter(user=recruiter, message__contains="replied").exists()
+    assert [m.to for m in mailoutbox] == [[recruiter.email]]
+    # Later messages of the conversation are recorded without another alert.
+    control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Also, Friday works.")
+    sync.sync_mailbox(rick_box.pk)
+    assert len(mailoutbox) == 1
