@@ -6,6 +6,7 @@ from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
 from .models import Prospect, Sequence, Stage, Visibility
+from .services import SEQUENCE_FIELDS
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 TIMEZONES = sorted(available_timezones())
@@ -70,23 +71,9 @@ class SequenceSettingsForm(forms.Form):
 
     @classmethod
     def initial_for(cls, sequence: Sequence) -> dict:
+        plain = (name for name in SEQUENCE_FIELDS if name not in ("sender_mailbox", "sender_alias"))
         return {
-            **{
-                f: getattr(sequence, f)
-                for f in (
-                    "name",
-                    "visibility",
-                    "bcc",
-                    "timezone",
-                    "use_prospect_timezone",
-                    "send_days",
-                    "send_start",
-                    "send_end",
-                    "track_opens",
-                    "track_clicks",
-                    "unsubscribe_footer",
-                )
-            },
+            **{name: getattr(sequence, name) for name in plain},
             "sender": SenderChoiceField.key(sequence.sender_mailbox, sequence.sender_alias),
         }
 
