@@ -541,6 +541,24 @@ def mark_responded(*, enrollment: Enrollment, by: User) -> bool:
     )
 
 
+@transaction.atomic
+def set_do_not_contact(*, prospect: Prospect, by: User, on: bool) -> int:
+    """Marks (or clears) do-not-contact; marking stops every open enrollment of the prospect at
+    once, rather than at its next send. Returns how many stopped."""
+    Prospect.objects.filter(pk=prospect.pk).update(do_not_contact=on)
+    prospect.do_not_contact = on
+    if not on:
+        return 0
+    return sum(
+        stop_enrollment(
+            enrollment=enrollment,
+            status=Enrollment.Status.STOPPED,
+            reason=f"Marked do not contact by {by.full_name}.",
+        )
+        for enrollment in Enrollment.objects.filter(prospect=prospect, status__in=Enrollment.OPEN)
+    )
+
+
 def mark_sentiment(*, enrollment: Enrollment, by: User, sentiment: str) -> None:
     """How a replied prospect answered, for the stats."""
     _require_editor_or_sender(by, enrollment)

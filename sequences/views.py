@@ -468,8 +468,11 @@ def prospect_detail(request, pk):
 @require_POST
 def prospect_dnc(request, pk):
     prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
-    prospect.do_not_contact = request.POST.get("do_not_contact") == "1"
-    prospect.save(update_fields=["do_not_contact"])
+    stopped = services.set_do_not_contact(
+        prospect=prospect, by=request.user, on=request.POST.get("do_not_contact") == "1"
+    )
+    if stopped:
+        messages.success(request, f"{stopped} sequence{'s' if stopped > 1 else ''} stopped.")
     return redirect("sequences:prospect", prospect.pk)
 
 

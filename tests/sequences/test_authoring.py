@@ -193,3 +193,16 @@ def test_enroll_from_a_selection_on_the_prospect_list(
     ).content.decode()
     assert "2 enrolled in Backend engineers" in report
     assert set(sequence.enrollments.values_list("prospect_id", flat=True)) == {p.pk for p in chosen}
+
+
+def test_marking_do_not_contact_stops_the_prospects_sequences_at_once(
+    recruiter_client, sequence, recruiter_mailbox
+):
+    enrollment = EnrollmentFactory(sequence=sequence, mailbox=recruiter_mailbox)
+    page = recruiter_client.post(
+        f"/prospects/{enrollment.prospect_id}/do-not-contact/", {"do_not_contact": "1"}, follow=True
+    ).content.decode()
+    assert "1 sequence stopped." in page and "Do not contact" in page
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.STOPPED
+    assert enrollment.status_reason == "Marked do not contact by Rick Recruiter."
