@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 
 from . import clock
 from .tenancy import TenantQuerySet
+from .validators import email_list
 
 
 class Organization(models.Model):
@@ -14,6 +15,13 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     seats = models.PositiveIntegerField(
         default=5, help_text="Admins and recruiters each take a seat; sender-only users do not."
+    )
+    default_bcc = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[email_list],
+        help_text="Copied into each new sequence when it is created (e.g. your ATS's BCC "
+        "maildrop address); changing it later does not change existing sequences.",
     )
     recent_contact_days = models.PositiveIntegerField(
         default=30,
@@ -30,6 +38,9 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        self.default_bcc = email_list(self.default_bcc)
 
 
 class EmailDomain(models.Model):

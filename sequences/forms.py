@@ -46,7 +46,8 @@ class SequenceSettingsForm(forms.Form):
         required=False,
         max_length=500,
         label="BCC",
-        help_text="Applies to prospects enrolled after you change it.",
+        help_text="Applies to prospects enrolled after you change it. New sequences start "
+        "with your team's default BCC (such as your ATS's maildrop address).",
     )
     timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES])
     use_prospect_timezone = forms.BooleanField(

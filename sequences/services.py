@@ -11,6 +11,7 @@ from django.db.models import F, Max, Q
 
 from outreach import clock
 from outreach.models import User
+from outreach.validators import email_list
 from senders import services as senders
 from senders.models import Mailbox, SendAsAlias
 
@@ -33,16 +34,6 @@ from .models import (
 def _require_editor(user: User, sequence: Sequence) -> None:
     if not selectors.can_edit(user, sequence):
         raise PermissionDenied("Only the owner, editors and admins change this sequence.")
-
-
-def check_bcc(bcc: str) -> str:
-    addresses = [part.strip().lower() for part in bcc.replace(";", ",").split(",") if part.strip()]
-    for address in addresses:
-        try:
-            validate_email(address)
-        except ValidationError as exc:
-            raise ValidationError(f"{address} is not an email address.") from exc
-    return ", ".join(addresses)
 
 
 def check_timezone(name: str) -> str:
@@ -68,6 +59,9 @@ def create_sequence(*, by: User, name: str) -> Sequence:
         organization_id=by.organization_id,
         owner=by,
         name=name,
+        # The team's default (e.g. an ATS maildrop), copied once: a later change of the default
+        # leaves existing sequences as they are.
+        bcc=by.organization.default_bcc,
         sender_mailbox=by.mailboxes.filter(status=Mailbox.Status.CONNECTED).first(),
     )
     Stage.objects.create(sequence=sequence, position=0, kind=Stage.Kind.EMAIL)
@@ -98,7 +92,7 @@ def update_sequence(*, sequence: Sequence, by: User, **changes) -> Sequence:
     if unknown:
         raise ValueError(f"Not sequence settings: {sorted(unknown)}")
     if "bcc" in changes:
-        changes["bcc"] = check_bcc(changes["bcc"])
+        changes["bcc"] = email_list(changes["bcc"])
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     mailbox = changes.get("sender_mailbox", sequence.sender_mailbox)

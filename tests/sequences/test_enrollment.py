@@ -172,3 +172,42 @@ def test_pausing_a_sequence_pauses_its_active_enrollments_only(
     active.refresh_from_db()
     done.refresh_from_db()
     assert active.status == Enrollment.Status.ACTIVE and done.status == Enrollment.Status.FINISHED
+
+
+def test_the_teams_default_bcc_is_copied_into_new_sequences_only(org, recruiter, recruiter_mailbox):
+    org.default_bcc = "maildrop@us.greenhouse.example"
+    org.save()
+    recruiter.refresh_from_db()
+    first = services.create_sequence(by=recruiter, name="First")
+    assert first.bcc == "maildrop@us.greenhouse.example"
+
+    org.default_bcc = "other@us.greenhouse.example"
+    org.save()
+    recruiter.refresh_from_db()
+    first.refresh_from_db()
+    assert first.bcc == "maildrop@us.greenhouse.example"
+    assert (
+        services.create_sequence(by=recruiter, name="Second").bcc == "other@us.greenhouse.example"
+    )
+
+
+def test_team_admins_set_the_default_bcc_in_admin_and_bad_addresses_are_refused(admin_client, org):
+    data = {
+        "name": "Acme",
+        "default_bcc": "not an address",
+        "recent_contact_days": 30,
+        "domains-TOTAL_FORMS": 0,
+        "domains-INITIAL_FORMS": 1,
+        "domains-MIN_NUM_FORMS": 0,
+        "domains-MAX_NUM_FORMS": 1000,
+    }
+    page = admin_client.post(
+        f"/admin/outreach/organization/{org.pk}/change/", data
+    ).content.decode()
+    assert "not an address is not an email address." in page
+    data["default_bcc"] = "Maildrop@us.greenhouse.example"
+    assert (
+        admin_client.post(f"/admin/outreach/organization/{org.pk}/change/", data).status_code == 302
+    )
+    org.refresh_from_db()
+    assert org.default_bcc == "maildrop@us.greenhouse.example"
