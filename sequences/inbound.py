@@ -19,6 +19,13 @@ from .models import Enrollment, Message, Prospect
 STOPPED, DEFERRED, NOTED = "stopped", "deferred", "noted"
 DELAY_RETRY = timedelta(hours=4)
 
+# What the metadata reads fetch: what the classifier decides on, and what we match on.
+HEADER_NAMES = tuple(
+    dict.fromkeys(
+        [*classifier.HEADERS_USED, "From", "To", "Subject", "Message-ID", "X-Outreach-Notice"]
+    )
+)
+
 KINDS = {
     classifier.REPLY: Message.InboundKind.REPLY,
     classifier.BOUNCE: Message.InboundKind.BOUNCE,
@@ -139,6 +146,11 @@ def _tell(person: User, text: str, url: str, subject: str) -> None:
         email_subject=subject if person.notify_replies_by_email else None,
         in_app=person.notify_replies_in_app,
     )
+
+
+def own_addresses(mailbox) -> set[str]:
+    """The mailbox's address and its send-as aliases: mail from these is never the prospect's."""
+    return {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
 
 
 def sender_address(headers: dict[str, str]) -> str:

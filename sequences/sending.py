@@ -49,12 +49,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 LAST_TICK_KEY = "sequences:dispatch:last_tick"
 BATCH = 200
-# What the metadata reads fetch: what the classifier can decide on, and what we match on.
-HEADER_NAMES = tuple(
-    dict.fromkeys(
-        [*classifier.HEADERS_USED, "From", "To", "Subject", "Message-ID", "X-Outreach-Notice"]
-    )
-)
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -287,10 +281,6 @@ def _pause(enrollment: Enrollment, cause: str, reason: str) -> None:
 # Replies that no poll has seen yet ---------------------------------------------------------------
 
 
-def _own_addresses(mailbox: Mailbox) -> set[str]:
-    return {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
-
-
 def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
     """Acts on what arrived from the prospect's side since our last send (in our threads, or a
     new thread from the prospect); returns why the send must not go ahead, or None."""
@@ -307,11 +297,11 @@ def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
     ]
     if not sent:
         return None
-    own = _own_addresses(enrollment.mailbox)
+    own = inbound.own_addresses(enrollment.mailbox)
     last_sent_ms = int(sent[-1][2].timestamp() * 1000)
     candidates = []
     for thread_id in dict.fromkeys(t for t, _, _ in sent):
-        for item in client.thread(thread_id, HEADER_NAMES):
+        for item in client.thread(thread_id, inbound.HEADER_NAMES):
             if (
                 item.id not in known
                 and item.internal_date_ms >= last_sent_ms - 1000
@@ -325,7 +315,7 @@ def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
     threads = {t for t, _, _ in sent}
     for message_id, thread_id in client.search(query, limit=20):
         if thread_id not in threads and message_id not in known:
-            candidates.append(client.headers(message_id, HEADER_NAMES))
+            candidates.append(client.headers(message_id, inbound.HEADER_NAMES))
     for item in candidates:
         verdict = classifier.classify_headers(list(item.headers.items()))
         if verdict is None or verdict.kind == classifier.AUTO_REPLY:

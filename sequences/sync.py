@@ -83,7 +83,7 @@ def _full_resync(mailbox: Mailbox, client: gmail.Gmail) -> dict:
     """History too old (or never taken): a fresh id first, so nothing arriving meanwhile is
     missed, then every watched thread and every prospect's new thread."""
     fresh = client.profile().history_id
-    watch = _watch(mailbox)
+    watch = _Watch(mailbox)
     ids = []
     for thread_id in watch.threads:
         ids.extend(item.id for item in client.thread(thread_id, ["From"]))
@@ -123,10 +123,6 @@ class _Watch:
         ]
 
 
-def _watch(mailbox: Mailbox) -> _Watch:
-    return _Watch(mailbox)
-
-
 def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> dict:
     known = set(
         Message.objects.filter(mailbox=mailbox, gmail_message_id__in=message_ids).values_list(
@@ -137,11 +133,11 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
     counts = {"replies": 0, "bounces": 0, "auto_replies": 0}
     if not fresh:
         return counts
-    watch = watch or _watch(mailbox)
-    own = {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
+    watch = watch or _Watch(mailbox)
+    own = inbound.own_addresses(mailbox)
     for message_id in fresh:
         try:
-            item = client.headers(message_id, HEADER_NAMES)
+            item = client.headers(message_id, inbound.HEADER_NAMES)
         except gmail.NotFound:
             continue  # deleted since
         sender = inbound.sender_address(item.headers)
@@ -209,10 +205,3 @@ def _advance(mailbox: Mailbox, history_id: str, *, force: bool = False) -> None:
         rows.update(last_synced_at=clock.now())
         return
     rows.update(history_id=history_id, last_synced_at=clock.now())
-
-
-HEADER_NAMES = tuple(
-    dict.fromkeys(
-        [*classifier.HEADERS_USED, "From", "To", "Subject", "Message-ID", "X-Outreach-Notice"]
-    )
-)
