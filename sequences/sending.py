@@ -17,10 +17,11 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from datetime import datetime, timedelta
+from email.charset import QP, Charset
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 
 from outreach import clock
+from outreach.compiled import CompiledQuery
 from senders import gmail
 from senders import services as senders
 from senders.models import Mailbox
@@ -200,9 +202,9 @@ def _next_stage(field: str):
     )
 
 
-def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
-    """The enrollment with all a send needs, in one query."""
-    enrollment = (
+# The reads every send makes, compiled once per process (see outreach.compiled).
+_CLAIMED = CompiledQuery(
+    lambda pk: (
         Enrollment.objects.select_related(
             "sequence", "prospect", "mailbox__owner", "alias", "current_stage", "enrolled_by"
         )
@@ -225,9 +227,41 @@ def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
             on_do_not_contact_list=donotcontact.listed_expression(),
         )
         .only(*CLAIM_FIELDS)
-        .filter(pk=enrollment_id)
-        .first()
-    )
+        .filter(pk=pk)
+    ),
+    int,
+)
+# Locking the mailbox too serializes its sends across workers for the cap check.
+_LOCKED_WITH_MAILBOX = CompiledQuery(
+    lambda pk: (
+        Enrollment.objects.select_related("mailbox")
+        .select_for_update(of=("self", "mailbox"))
+        .only("claim_token", "status", "mailbox__daily_send_cap", "mailbox__send_spacing_seconds")
+        .filter(pk=pk)
+    ),
+    int,
+)
+_SENDS_IN_WINDOW = CompiledQuery(
+    lambda mailbox_id, since: (
+        Message.objects.filter(
+            mailbox_id=mailbox_id,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENDING, Message.Status.SENT],
+            created_at__gte=since,
+        )
+        .values("mailbox_id")
+        .annotate(count=Count("pk"), oldest=Min("created_at"), latest=Max("created_at"))
+        .values_list("count", "oldest", "latest")
+    ),
+    int,
+    datetime,
+)
+_STAGE = CompiledQuery(lambda pk: Stage.objects.filter(pk=pk), int)
+
+
+def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
+    """The enrollment with all a send needs, in one query."""
+    enrollment = _CLAIMED.first(enrollment_id)
     if enrollment is None or enrollment.claim_token != claim_token:
         raise Skip("not our claim")
     if enrollment.claimed_until is None or enrollment.claimed_until < clock.now():
@@ -342,13 +376,12 @@ def _record_inbound(enrollment: Enrollment, item: gmail.MessageHeaders, verdict)
 # Building and recording the email ---------------------------------------------------------------
 
 
-def _lock_claim(enrollment_id: int, claim_token: str, *, with_mailbox=False) -> Enrollment | None:
-    rows = Enrollment.objects.select_related("sequence", "current_stage", "prospect")
-    if with_mailbox:
-        rows = rows.select_related("mailbox").select_for_update(of=("self", "mailbox"))
-    else:
-        rows = rows.select_for_update(of=("self",))
-    locked = rows.get(pk=enrollment_id)
+def _lock_claim(enrollment_id: int, claim_token: str) -> Enrollment | None:
+    locked = (
+        Enrollment.objects.select_related("sequence", "current_stage", "prospect")
+        .select_for_update(of=("self",))
+        .get(pk=enrollment_id)
+    )
     if locked.claim_token != claim_token or locked.status != Enrollment.Status.ACTIVE:
         return None
     return locked
@@ -377,6 +410,11 @@ def _references(enrollment: Enrollment) -> list[str]:
     )
 
 
+# UTF-8 bodies in quoted-printable: ASCII text stays readable in "Show original".
+_BODY_CHARSET = Charset("utf-8")
+_BODY_CHARSET.body_encoding = QP
+
+
 def build_mime(
     *,
     enrollment: Enrollment,
@@ -390,9 +428,11 @@ def build_mime(
     mailbox, alias = enrollment.mailbox, enrollment.alias
     address = alias.email if alias else mailbox.email
     name = (alias.display_name if alias else "") or mailbox.display_name or mailbox.owner.full_name
-    email = EmailMessage()
-    local, _, domain = address.partition("@")
-    email["From"] = Address(display_name=name, username=local, domain=domain)
+    # The email package's older API (compat32) writes the same RFC 5322 message as EmailMessage
+    # at a sixth of the CPU: it does not parse back every header it is given. Non-ASCII display
+    # names and subjects become RFC 2047 encoded words either way.
+    email = MIMEMultipart("alternative")
+    email["From"] = formataddr((name, address), charset="utf-8")
     email["To"] = enrollment.prospect.email
     if enrollment.bcc:
         email["Bcc"] = enrollment.bcc
@@ -407,9 +447,9 @@ def build_mime(
         # RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to the https URI.
         email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(rendered.text)
-    email.add_alternative(rendered.html, subtype="html")
-    return bytes(email)
+    email.attach(MIMEText(rendered.text, "plain", _BODY_CHARSET))
+    email.attach(MIMEText(rendered.html, "html", _BODY_CHARSET))
+    return email.as_bytes()
 
 
 def _thread_subject(subject: str) -> str:
@@ -445,17 +485,18 @@ def _prepare(
     history_id = client.profile().history_id
     try:
         with transaction.atomic():
-            # Locking the mailbox too serializes its sends across workers for the cap check.
-            locked = _lock_claim(enrollment.pk, claim_token, with_mailbox=True)
-            if locked is None:
+            locked = _LOCKED_WITH_MAILBOX.first(enrollment.pk)
+            if locked.claim_token != claim_token or locked.status != Enrollment.Status.ACTIVE:
                 return None, "claim lost"
-            mailbox = locked.mailbox
-            wait_until = _cap_or_spacing(mailbox)
+            wait_until = _cap_or_spacing(locked.mailbox)
             if wait_until is not None:
                 _defer(
-                    locked, wait_until, "Daily cap or spacing of the mailbox reached; sending later"
+                    enrollment,
+                    wait_until,
+                    "Daily cap or spacing of the mailbox reached; sending later",
                 )
                 return None, "deferred"
+            mailbox = enrollment.mailbox
             if pending is not None:
                 pending.delete()  # reconciled: it never reached Gmail
             message = Message.objects.create(
@@ -541,18 +582,17 @@ def _replace_sent_copy(
 def _cap_or_spacing(mailbox: Mailbox):
     """When the (locked) mailbox may send next, if not now."""
     now = clock.now()
-    window = Message.objects.filter(
-        mailbox=mailbox,
-        direction=Message.Direction.OUTBOUND,
-        status__in=[Message.Status.SENDING, Message.Status.SENT],
-        created_at__gte=now - timedelta(hours=24),
-    ).aggregate(count=Count("pk"), oldest=Min("created_at"), latest=Max("created_at"))
-    if window["count"] >= mailbox.daily_send_cap:
+    count, oldest, latest = _SENDS_IN_WINDOW.first(mailbox.pk, now - timedelta(hours=24)) or (
+        0,
+        None,
+        None,
+    )
+    if count >= mailbox.daily_send_cap:
         # When the oldest send leaves the rolling day; checked again then.
-        return window["oldest"] + timedelta(hours=24)
+        return oldest + timedelta(hours=24)
     spacing = timedelta(seconds=mailbox.send_spacing_seconds)
-    if spacing and window["latest"] is not None and window["latest"] > now - spacing:
-        return window["latest"] + spacing
+    if spacing and latest is not None and latest > now - spacing:
+        return latest + spacing
     return None
 
 
@@ -560,14 +600,23 @@ def _jitter() -> timedelta:
     return timedelta(seconds=random.uniform(0, settings.SEND_JITTER_SECONDS))  # noqa: S311
 
 
-def _defer(locked: Enrollment, not_before, why: str) -> None:
-    window = services.window_of(locked.sequence)
-    locked.next_action_at = schedule.first_send_time(
-        not_before, window, services.timezone_for(locked)
+def _defer(enrollment: Enrollment, not_before, why: str) -> None:
+    """Reschedules the (locked) enrollment, releasing its claim."""
+    window = services.window_of(enrollment.sequence)
+    enrollment.next_action_at = schedule.first_send_time(
+        not_before, window, services.timezone_for(enrollment)
     )
-    locked.claim_token, locked.claimed_until = "", None
-    services.record(locked, why)
-    locked.save()
+    enrollment.claim_token, enrollment.claimed_until = "", None
+    services.record(enrollment, why)
+    enrollment.save(
+        update_fields=[
+            "next_action_at",
+            "claim_token",
+            "claimed_until",
+            "last_event",
+            "last_event_at",
+        ]
+    )
 
 
 def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
@@ -589,9 +638,7 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
                 "rfc822_message_id",
             ]
         )
-        following = (
-            Stage.objects.get(pk=enrollment.next_stage_id) if enrollment.next_stage_id else None
-        )
+        following = _STAGE.first(enrollment.next_stage_id) if enrollment.next_stage_id else None
         enrollment.current_stage_id = message.stage_id
         if message.stage.starts_thread or not enrollment.thread_id:
             enrollment.thread_id = message.gmail_thread_id
