@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 
 from outreach import clock
+from outreach.compiled import CompiledInsert
 from outreach.models import User
 from outreach.validators import email_list
 from senders import services as senders
@@ -457,10 +458,14 @@ def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
     )
 
 
+# Every send that finishes a sequence writes one (see outreach.compiled).
+_NEW_EVENT = CompiledInsert(EnrollmentEvent)
+
+
 def record(enrollment: Enrollment, event: str, message: Message | None = None) -> None:
     """Adds `event` to the enrollment's timeline (the enrollment is saved by the caller)."""
     enrollment.last_event, enrollment.last_event_at = event[:200], clock.now()
-    EnrollmentEvent.objects.create(enrollment=enrollment, text=event[:500], message=message)
+    _NEW_EVENT.create(enrollment=enrollment, text=event[:500], message=message)
 
 
 @transaction.atomic

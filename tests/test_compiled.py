@@ -9,8 +9,8 @@ from django.db.models import Count, Exists, OuterRef, Value
 from django.db.transaction import TransactionManagementError
 
 from outreach import clock
-from outreach.compiled import CompiledQuery
-from sequences.models import Enrollment, Prospect, Stage
+from outreach.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
+from sequences.models import Enrollment, EnrollmentEvent, Prospect, Stage
 from tests.factories import EnrollmentFactory, ProspectFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,50 @@ def test_a_parameter_the_sql_never_uses_is_a_mistake_reported_at_once():
     )
     with pytest.raises(ImproperlyConfigured, match=r"parameters \[0\]"):
         query.all(1)
+
+
+MOVE_ON = CompiledUpdate(
+    lambda pk, token, status, due: (
+        Enrollment.objects.filter(pk=pk, claim_token=token),
+        {"status": status, "next_action_at": due, "claim_token": ""},
+    ),
+    int,
+    str,
+    str,
+    type(clock.now()),
+)
+
+
+def test_an_update_changes_only_the_rows_its_filter_matches_and_says_how_many():
+    ours, other = EnrollmentFactory(claim_token="a1"), EnrollmentFactory(claim_token="b2")
+    later = clock.now() + timedelta(days=1)
+
+    assert MOVE_ON.run(ours.pk, "wrong-token", "paused", later) == 0
+    assert MOVE_ON.run(ours.pk, "a1", "paused", later) == 1
+    assert MOVE_ON.run(other.pk, "b2", "finished", None) == 1  # NULL where the column takes it
+
+    ours.refresh_from_db()
+    other.refresh_from_db()
+    assert (ours.status, ours.next_action_at, ours.claim_token) == ("paused", later, "")
+    assert (other.status, other.next_action_at) == ("finished", None)
+
+
+def test_an_insert_saves_what_create_would_with_defaults_and_prepared_values():
+    enrollment = EnrollmentFactory()
+    before = clock.now()
+    event = CompiledInsert(EnrollmentEvent).create(enrollment=enrollment, text="Stage 1 sent")
+    prospect = CompiledInsert(Prospect).create(
+        organization=enrollment.organization,
+        email="eve@candidates.example",
+        custom_fields={"school": "Delft"},
+    )
+
+    assert event.pk and not event._state.adding
+    stored = EnrollmentEvent.objects.get(pk=event.pk)
+    assert (stored.enrollment_id, stored.text, stored.message_id) == (
+        enrollment.pk,
+        "Stage 1 sent",
+        None,
+    )
+    assert stored.at >= before
+    assert Prospect.objects.get(pk=prospect.pk).custom_fields == {"school": "Delft"}
