@@ -131,14 +131,8 @@ class TenantAdmin(admin.ModelAdmin):
         return scoped
 
 
-class ReadOnlyTenantInline(admin.TabularInline):
-    """Rows shown under their parent (already scoped) for the record, never edited here."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
+class ReadOnly:
+    """Records the product keeps: shown in the admin, never added, changed or deleted there."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -148,6 +142,16 @@ class ReadOnlyTenantInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyTenantInline(ReadOnly, admin.TabularInline):
+    """Rows shown under their parent (already scoped) for the record, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_view_permission(self, request, obj=None):
         return is_operator(request) or request.user.is_org_admin
@@ -357,7 +361,7 @@ class InvitationAdmin(TenantAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(TenantAdmin):
+class LogEntryAdmin(ReadOnly, TenantAdmin):
     """What was changed in the admin, by whom: an org admin sees their own team's entries."""
 
     tenant_field = "user__organization"
@@ -365,12 +369,3 @@ class LogEntryAdmin(TenantAdmin):
     list_filter = ("action_flag", "user")
     search_fields = ("object_repr", "change_message")
     date_hierarchy = "action_time"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -37,5 +37,6 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("senders/", include("senders.urls")),
     path("", include("sequences.urls")),
+    path("", include("ats_sync.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -495,6 +495,11 @@ def _own_text(message: Message) -> str:
     return "\n".join(_strip_quotes(_body_text(message))).strip()
 
 
+def own_text(message: Message | bytes | str) -> str:
+    """What the sender of this raw message wrote, without what they quoted."""
+    return _own_text(_parse(message))
+
+
 # Delivery reports ---------------------------------------------------------------------------
 
 # The lookbehind starts a match only where a token starts: no quadratic retries inside long runs.

@@ -13,7 +13,7 @@ from outreach import clock
 from outreach.models import User
 from outreach.notifications import notify
 
-from . import classifier, schedule, services
+from . import classifier, schedule, services, signals
 from .models import Enrollment, Message, Prospect
 
 STOPPED, DEFERRED, NOTED = "stopped", "deferred", "noted"
@@ -33,26 +33,31 @@ KINDS = {
 
 
 def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, verdict) -> Message:
-    """Stores the message once (by its Gmail id in that mailbox); returns it."""
-    message, _ = Message.objects.get_or_create(
-        mailbox=mailbox,
-        gmail_message_id=item.id,
-        direction=Message.Direction.INBOUND,
-        defaults={
-            "organization_id": prospect.organization_id,
-            "prospect": prospect,
-            "enrollment": enrollment,
-            "inbound_kind": KINDS.get(verdict.kind, Message.InboundKind.AUTO_REPLY),
-            "gmail_thread_id": item.thread_id,
-            "rfc822_message_id": item.headers.get("message-id", "")[:300],
-            "from_address": item.headers.get("from", "")[:300],
-            "to_address": item.headers.get("to", "")[:300],
-            "subject": item.headers.get("subject", "")[:500],
-            # Gmail's snippet: enough to show in a timeline or a notification.
-            "body_text": item.snippet,
-            "sent_at": datetime.fromtimestamp(item.internal_date_ms / 1000, tz=clock.now().tzinfo),
-        },
-    )
+    """Stores the message once (by its Gmail id in that mailbox), announcing it; returns it."""
+    with transaction.atomic():
+        message, created = Message.objects.get_or_create(
+            mailbox=mailbox,
+            gmail_message_id=item.id,
+            direction=Message.Direction.INBOUND,
+            defaults={
+                "organization_id": prospect.organization_id,
+                "prospect": prospect,
+                "enrollment": enrollment,
+                "inbound_kind": KINDS.get(verdict.kind, Message.InboundKind.AUTO_REPLY),
+                "gmail_thread_id": item.thread_id,
+                "rfc822_message_id": item.headers.get("message-id", "")[:300],
+                "from_address": item.headers.get("from", "")[:300],
+                "to_address": item.headers.get("to", "")[:300],
+                "subject": item.headers.get("subject", "")[:500],
+                # Gmail's snippet: enough to show in a timeline or a notification.
+                "body_text": item.snippet,
+                "sent_at": datetime.fromtimestamp(
+                    item.internal_date_ms / 1000, tz=clock.now().tzinfo
+                ),
+            },
+        )
+        if created:
+            signals.message_recorded.send(sender=Message, message=message)
     return message
 
 

@@ -13,7 +13,10 @@ from django.db.models.functions import Coalesce
 
 from outreach.models import User
 from outreach.tenancy import scope_to_user
+from senders import gmail
+from senders import services as senders
 
+from . import classifier
 from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task, Visibility
 
 
@@ -159,6 +162,36 @@ class TimelineEntry:
     at: datetime
     text: str
     message: Message | None = None
+
+
+def messages_for_ats(ids) -> dict[int, Message]:
+    """The messages to write to the ATS, with what is written about them: the prospect, the
+    inbox and its owner, who sent it, and the sequence's visibility."""
+    return Message.objects.select_related(
+        "prospect", "mailbox__owner", "sent_by", "enrollment__sequence"
+    ).in_bulk(ids)
+
+
+def conversation_text(message: Message) -> str:
+    """The text of a message as the conversation shows it: ours as rendered; an answer as its
+    writer wrote it (read from Gmail: we keep only its snippet), or the snippet if Gmail cannot
+    be read now."""
+    if message.direction == Message.Direction.OUTBOUND or not message.gmail_message_id:
+        return message.body_text
+    try:
+        raw = senders.gmail_for(message.mailbox).raw(message.gmail_message_id)
+    except gmail.GmailError:
+        return message.body_text
+    return classifier.own_text(raw) or message.body_text
+
+
+def thread_messages(mailbox_id: int, gmail_thread_id: str) -> list[Message]:
+    """What we hold of one Gmail thread of a mailbox, oldest first."""
+    return list(
+        Message.objects.filter(mailbox_id=mailbox_id, gmail_thread_id=gmail_thread_id).order_by(
+            "created_at"
+        )
+    )
 
 
 def timeline(enrollment: Enrollment) -> list[TimelineEntry]:

@@ -40,6 +40,7 @@ from . import (
     inbound,
     schedule,
     services,
+    signals,
     templating,
     tracking,
     unsubscribe,
@@ -168,6 +169,7 @@ CLAIM_FIELDS = (
     "prospect__timezone",
     "prospect__custom_fields",
     "prospect__do_not_contact",
+    "prospect__ats_sync_paused",  # read by the ATS sync when the sent email is announced
     "mailbox__organization_id",
     "mailbox__owner_id",
     "mailbox__email",
@@ -683,6 +685,7 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
             message.gmail_thread_id,
             message.rfc822_message_id,
         )
+        signals.message_recorded.send(sender=Message, message=message)
         following = _STAGE.first(enrollment.next_stage_id) if enrollment.next_stage_id else None
         enrollment.current_stage_id = message.stage_id
         if message.stage.starts_thread or not enrollment.thread_id:

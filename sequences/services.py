@@ -558,6 +558,21 @@ def set_do_not_contact(*, prospect: Prospect, by: User, on: bool) -> int:
     )
 
 
+def set_ats_sync_paused(*, prospect_id: int, paused: bool) -> bool:
+    """Stops (or restarts) writing this prospect's conversations to the ATS; True if it
+    changed."""
+    return bool(
+        Prospect.objects.filter(pk=prospect_id)
+        .exclude(ats_sync_paused=paused)
+        .update(ats_sync_paused=paused)
+    )
+
+
+def remember_ats_candidate(*, prospect_id: int, candidate_id: str) -> None:
+    """The ATS's id for this prospect, found by email once and kept."""
+    Prospect.objects.filter(pk=prospect_id).update(ats_candidate_id=candidate_id)
+
+
 def mark_sentiment(*, enrollment: Enrollment, by: User, sentiment: str) -> None:
     """How a replied prospect answered, for the stats."""
     _require_editor_or_sender(by, enrollment)

@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 
 from outreach import clock
@@ -18,7 +19,7 @@ from senders import gmail
 from senders import services as senders
 from senders.models import Mailbox
 
-from . import classifier, inbound
+from . import classifier, inbound, signals
 from .models import Enrollment, Message
 
 log = logging.getLogger(__name__)
@@ -179,23 +180,26 @@ def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
     rfc822_id = item.headers.get("message-id", "")
     if rfc822_id and Message.objects.filter(mailbox=mailbox, rfc822_message_id=rfc822_id).exists():
         return  # one of our own sends (or its pixel-free copy in Sent)
-    Message.objects.get_or_create(
-        mailbox=mailbox,
-        gmail_message_id=item.id,
-        defaults={
-            "organization_id": enrollment.organization_id,
-            "prospect": enrollment.prospect,
-            "enrollment": enrollment,
-            "direction": Message.Direction.OUTBOUND,
-            "status": Message.Status.SENT,
-            "gmail_thread_id": item.thread_id,
-            "rfc822_message_id": item.headers.get("message-id", "")[:300],
-            "from_address": item.headers.get("from", "")[:300],
-            "to_address": item.headers.get("to", "")[:300],
-            "subject": item.headers.get("subject", "")[:500],
-            "sent_at": clock.now(),
-        },
-    )
+    with transaction.atomic():
+        message, created = Message.objects.get_or_create(
+            mailbox=mailbox,
+            gmail_message_id=item.id,
+            defaults={
+                "organization_id": enrollment.organization_id,
+                "prospect": enrollment.prospect,
+                "enrollment": enrollment,
+                "direction": Message.Direction.OUTBOUND,
+                "status": Message.Status.SENT,
+                "gmail_thread_id": item.thread_id,
+                "rfc822_message_id": item.headers.get("message-id", "")[:300],
+                "from_address": item.headers.get("from", "")[:300],
+                "to_address": item.headers.get("to", "")[:300],
+                "subject": item.headers.get("subject", "")[:500],
+                "sent_at": clock.now(),
+            },
+        )
+        if created:
+            signals.message_recorded.send(sender=Message, message=message)
 
 
 def _advance(mailbox: Mailbox, history_id: str, *, force: bool = False) -> None:

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ats_sync.models import ActivitySync, AtsConnection, UserMapping
 from outreach.models import Invitation, Organization, Role, User
 from senders.models import Delegation, Mailbox
-from sequences.models import DoNotContact, Enrollment, Prospect, Sequence, Stage, Task
+from sequences.models import DoNotContact, Enrollment, Message, Prospect, Sequence, Stage, Task
 from tests.factories import (
     DelegationFactory,
     EnrollmentFactory,
@@ -36,6 +37,7 @@ SIGNED_TOKEN_ROUTES = {
     "t/o/<str:token>.gif",
     "t/c/<str:token>/",
     "u/<str:token>/",
+    "ats/pause/<str:token>/",
 }
 
 VIEW_ON_SITE = "admin/r/<path:content_type_id>/<path:object_id>/"
@@ -79,6 +81,25 @@ def object_of(model, org, owner):
         return EnrollmentFactory(sequence=SequenceFactory(owner=owner))
     if model is DoNotContact:
         return DoNotContact.objects.create(organization=org, value="blocked.example")
+    if model is ActivitySync:
+        prospect = ProspectFactory(organization=org)
+        message = Message.objects.create(
+            organization=org,
+            prospect=prospect,
+            mailbox=MailboxFactory(owner=owner),
+            direction="outbound",
+            status="sent",
+            from_address=owner.email,
+            to_address=prospect.email,
+            subject="Hello",
+        )
+        return ActivitySync.objects.create(organization=org, message=message, status="failed")
+    if model is AtsConnection:
+        return AtsConnection.objects.get_or_create(organization=org)[0]
+    if model is UserMapping:
+        return UserMapping.objects.create(
+            organization=org, user=UserFactory(organization=org), greenhouse_user_id=7
+        )
     # Global tables, for the operator only.
     if model is Group:
         return Group.objects.create(name="Global group")
@@ -166,6 +187,8 @@ def product_urls(org, owner):
         "team/invitations/<int:pk>/revoke/": ("post", f"/team/invitations/{invitation.pk}/revoke/"),
         "team/members/<int:pk>/deactivate/": ("post", f"/team/members/{member.pk}/deactivate/"),
         "team/members/<int:pk>/reactivate/": ("post", f"/team/members/{member.pk}/reactivate/"),
+        "ats/prospects/<int:prospect_id>/sync/": ("post", f"/ats/prospects/{prospect.pk}/sync/"),
+        "ats/users/<int:user_id>/": ("post", f"/ats/users/{owner.pk}/"),
     }
 
 
@@ -210,6 +233,7 @@ def test_every_object_url_is_closed_to_other_organizations(client, org, admin_us
     assert Sequence.objects.filter(organization=org).count() == Sequence.objects.count()
     assert not Enrollment.objects.exclude(status=Enrollment.Status.ACTIVE).exists()
     assert not Prospect.objects.filter(do_not_contact=True).exists()
+    assert not Prospect.objects.filter(ats_sync_paused=True).exists()
     assert not Task.objects.exclude(status=Task.Status.OPEN).exists()
 
     # The owner's admin does reach each URL, so the 404s above mean "hidden", not "broken URL".

@@ -41,6 +41,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sequences.tasks.open_due_tasks",
         "schedule": 60,
     },
+    "push-activity-to-the-ats": {
+        "task": "ats_sync.tasks.push_due",
+        "schedule": env.float("ATS_PUSH_EVERY_SECONDS", default=10.0),
+    },
     "expire-delegation-requests": {
         "task": "senders.tasks.expire_delegation_requests",
         "schedule": 60 * 60,

@@ -1,0 +1,9 @@
+"""What `sequences` announces to the apps above it (which it never imports)."""
+
+from django.dispatch import Signal
+
+# A message of a conversation with a prospect was stored: an email we sent (status `sent`), an
+# answer from the prospect's side, or the sender's own message in the thread. Sent inside the
+# transaction that stored it, so what a receiver writes commits or rolls back with it.
+# Arguments: message.
+message_recorded = Signal()
