@@ -4,10 +4,12 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from outreach import clock
 from sequences import signals as sequences_signals
 
 from . import services
 from .models import AtsConnection
+from .tasks import queue_missed
 
 
 @receiver(sequences_signals.message_recorded, dispatch_uid="ats_sync.message_recorded")
@@ -21,3 +23,14 @@ def forget_auto_sync(sender, instance, **kwargs):
     services.forget_auto_sync(instance.organization_id)
     # Again once committed: a read in between may have cached the value being replaced.
     transaction.on_commit(lambda: services.forget_auto_sync(instance.organization_id))
+    saved = "created" in kwargs  # post_save, not post_delete
+    if saved and instance.auto_sync:
+        # Other processes may hold "off" a few seconds more: what they store from now on is
+        # queued once that has passed.
+        since = clock.now()
+        transaction.on_commit(
+            lambda: queue_missed.apply_async(
+                (instance.organization_id, since.isoformat()),
+                countdown=services.AUTO_SYNC_MEMO_SECONDS + 5,
+            )
+        )

@@ -15,6 +15,7 @@
 import logging
 import random
 import secrets
+import time
 from datetime import timedelta
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid
@@ -54,18 +55,44 @@ def _auto_sync_key(organization_id: int) -> str:
     return f"ats_sync:auto_sync:{organization_id}"
 
 
+# Asked for every message stored: even a Redis read each time is a measurable part of a send,
+# so each process also keeps the answer this long. What a process may miss in that time after
+# sync is switched on is queued afterwards by `queue_missed`.
+AUTO_SYNC_MEMO_SECONDS = 10
+_auto_sync_memo: dict[int, tuple[float, bool]] = {}
+
+
 def auto_sync_on(organization_id: int) -> bool:
-    """Whether the team writes its conversations to Greenhouse: asked for every message stored,
-    so kept in the cache (and dropped whenever the connection is saved)."""
+    """Whether the team writes its conversations to Greenhouse (cached; the cache is dropped
+    whenever the connection is saved)."""
+    now = time.monotonic()
+    memo = _auto_sync_memo.get(organization_id)
+    if memo is not None and memo[0] > now:
+        return memo[1]
     on = cache.get(_auto_sync_key(organization_id))
     if on is None:
         on = AtsConnection.objects.filter(organization_id=organization_id, auto_sync=True).exists()
         cache.set(_auto_sync_key(organization_id), on, timeout=3600)
+    _auto_sync_memo[organization_id] = (now + AUTO_SYNC_MEMO_SECONDS, on)
     return on
 
 
 def forget_auto_sync(organization_id: int) -> None:
+    _auto_sync_memo.pop(organization_id, None)
     cache.delete(_auto_sync_key(organization_id))
+
+
+def queue_missed(organization_id: int, since) -> int:
+    """Queues what was stored since sync was switched on that a process still holding the old
+    answer left out; returns how many."""
+    if not AtsConnection.objects.filter(organization_id=organization_id, auto_sync=True).exists():
+        return 0
+    queued = 0
+    for message in sequences_selectors.messages_stored_since(organization_id, since):
+        if _belongs_in_ats(message):
+            with transaction.atomic():
+                queued += _queue(message)[1]
+    return queued
 
 
 def _belongs_in_ats(message: Message) -> bool:
@@ -81,6 +108,10 @@ def record_message(message: Message) -> ActivitySync | None:
     thread's notice the first time one of its messages is queued."""
     if not _belongs_in_ats(message) or not auto_sync_on(message.organization_id):
         return None
+    return _queue(message)[0]
+
+
+def _queue(message: Message) -> tuple[ActivitySync, bool]:
     paused = message.prospect.ats_sync_paused
     row, created = ActivitySync.objects.get_or_create(
         message=message,
@@ -100,7 +131,7 @@ def record_message(message: Message) -> ActivitySync | None:
             from .tasks import place_notice
 
             transaction.on_commit(lambda: place_notice.delay(notice.pk))
-    return row
+    return row, created
 
 
 # The pusher ---------------------------------------------------------------------------------------

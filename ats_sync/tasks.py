@@ -1,5 +1,7 @@
 """Celery entry points: each loads ids and calls one service function."""
 
+from datetime import datetime
+
 from celery import shared_task
 
 from . import services
@@ -8,6 +10,11 @@ from . import services
 @shared_task
 def push_due() -> int:
     return services.push_due()
+
+
+@shared_task
+def queue_missed(organization_id: int, since: str) -> int:
+    return services.queue_missed(organization_id, datetime.fromisoformat(since))
 
 
 @shared_task

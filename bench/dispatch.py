@@ -40,7 +40,11 @@ def run(args, connection) -> dict:
         user = UserFactory(organization=org, email=f"sender{n}@{org.slug}.example")
         mailbox = connected_mailbox(org, user)
         sequence = SequenceFactory(
-            owner=user, stages=0, send_days=list(range(7)), send_start="00:00", send_end="23:59"
+            owner=user,
+            stages=0,
+            send_days=list(range(7)),
+            send_start="00:00",
+            send_end="23:59:59.999999",
         )
         stage = Stage.objects.create(
             sequence=sequence,

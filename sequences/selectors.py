@@ -185,6 +185,15 @@ def conversation_text(message: Message) -> str:
     return classifier.own_text(raw) or message.body_text
 
 
+def messages_stored_since(organization_id: int, since: datetime) -> list[Message]:
+    """The team's messages stored since then, with their prospects."""
+    return list(
+        Message.objects.filter(organization_id=organization_id, created_at__gte=since)
+        .exclude(direction=Message.Direction.OUTBOUND, status=Message.Status.SENDING)
+        .select_related("prospect")
+    )
+
+
 def thread_messages(mailbox_id: int, gmail_thread_id: str) -> list[Message]:
     """What we hold of one Gmail thread of a mailbox, oldest first."""
     return list(

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from ats_sync import services
+from ats_sync import services, tasks
 from ats_sync.models import ActivitySync, AtsConnection, ThreadNotice
 from outreach import clock
 from sandbox import control
@@ -298,5 +298,25 @@ def test_nothing_is_queued_without_auto_sync_and_paused_candidates_never_push(
     services.resume_candidate(
         prospect_id=enrollment.prospect_id, organization_id=recruiter.organization_id
     )
+    push_all()
+    assert len(feed()) == 1
+
+
+def test_what_a_process_stored_before_it_saw_the_switch_is_queued_afterwards(
+    sandbox, harvest, recruiter
+):
+    org = recruiter.organization
+    connect_greenhouse(org, harvest)
+    since = clock.now()
+    # Another worker still holds the answer it read before the admin switched sync on.
+    services._auto_sync_memo[org.pk] = (time.monotonic() + 60, False)
+    control.create_account(CANDIDATE, "Casey Candidate")
+    mailbox = connect(sandbox, recruiter)
+    enroll(make_sequence(recruiter, mailbox, kinds=("email",)), recruiter, mailbox)
+    run_due()
+    assert not ActivitySync.objects.exists()
+
+    assert tasks.queue_missed(org.pk, since.isoformat()) == 1
+    assert tasks.queue_missed(org.pk, since.isoformat()) == 0  # once
     push_all()
     assert len(feed()) == 1

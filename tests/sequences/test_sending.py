@@ -14,7 +14,12 @@ from sequences.models import Enrollment, Message, Stage
 from tests.factories import DelegationFactory, ProspectFactory, SequenceFactory, UserFactory
 
 CANDIDATE = "casey@candidates.example"
-ALL_WEEK = {"send_days": [0, 1, 2, 3, 4, 5, 6], "send_start": "00:00", "send_end": "23:59"}
+# Open all day, to the last microsecond (the end is excluded): no minute of the day fails a test.
+ALL_WEEK = {
+    "send_days": [0, 1, 2, 3, 4, 5, 6],
+    "send_start": "00:00",
+    "send_end": "23:59:59.999999",
+}
 
 
 @pytest.fixture(autouse=True)
