@@ -11,12 +11,14 @@ The link never expires: the law wants it to work for at least 30 days after send
 recipient wants it to work as long as the email exists, and all a leaked link can do is stop
 email to that very address."""
 
+import functools
 from dataclasses import replace
 from html import escape
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from outreach.emails import absolute_url
 
@@ -30,7 +32,19 @@ ONE_CLICK = "One-Click"  # the body of an RFC 8058 POST: List-Unsubscribe=One-Cl
 
 def url_for(message_id: int) -> str:
     token = signing.Signer(salt=SALT).sign(str(message_id))
-    return absolute_url(reverse("sequences:unsubscribe", args=[token]))
+    before, after = _link_around_token(get_urlconf(), get_script_prefix(), settings.SITE_URL)
+    return f"{before}{token}{after}"
+
+
+@functools.cache
+def _link_around_token(urlconf, script_prefix: str, site_url: str) -> tuple[str, str]:
+    """The link with its token cut out, resolved once per URL configuration: every send builds
+    one, and reverse() is a measurable part of a send's CPU. A signed token is made of
+    characters reverse() writes unchanged (letters, digits, "-", "_", ":")."""
+    marker = "TOKEN"
+    link = absolute_url(reverse("sequences:unsubscribe", args=[marker], urlconf=urlconf))
+    before, _, after = link.partition(marker)
+    return before, after
 
 
 def message_for(token: str) -> Message | None:
