@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from outreach import clock
+from outreach import services as outreach_services
 from outreach.models import Organization, User
 
 from . import greenhouse, services
@@ -28,16 +29,11 @@ def connection_for(organization_id: int) -> AtsConnection | None:
     return AtsConnection.objects.filter(organization_id=organization_id).first()
 
 
-def _check_admin(organization: Organization, by: User) -> None:
-    if not by.is_org_admin or by.organization_id != organization.pk:
-        raise PermissionDenied("Only the team's admins change the Greenhouse connection.")
-
-
 def save_connection(*, organization: Organization, by: User, **fields) -> AtsConnection:
     """Creates or updates the team's connection with the fields given (the others are kept).
     A blank secret keeps the stored one. New credentials forget the last test's outcome, which
     was about the old ones. Automatic sync needs credentials."""
-    _check_admin(organization, by)
+    outreach_services.require_admin(by, organization)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not a connection setting: {', '.join(sorted(unknown))}")

@@ -138,7 +138,7 @@ def confirm_team_signup(token: str) -> User:
 # Invitations -------------------------------------------------------------------------------------
 
 
-def _require_admin(actor: User, organization: Organization) -> None:
+def require_admin(actor: User, organization: Organization) -> None:
     if not (
         actor.is_superuser or (actor.is_org_admin and actor.organization_id == organization.pk)
     ):
@@ -165,7 +165,7 @@ def invitation_url(invitation: Invitation) -> str:
 @transaction.atomic
 def invite_teammate(*, by: User, email: str, role: str = Role.RECRUITER) -> Invitation:
     organization = Organization.objects.select_for_update().get(pk=by.organization_id)
-    _require_admin(by, organization)
+    require_admin(by, organization)
     email = normalize_email(email)
     if role not in (Role.ADMIN, Role.RECRUITER):
         raise ValidationError("Invite an admin or a recruiter.")
@@ -199,7 +199,7 @@ def invite_teammate(*, by: User, email: str, role: str = Role.RECRUITER) -> Invi
 
 
 def revoke_invitation(*, invitation: Invitation, by: User) -> None:
-    _require_admin(by, invitation.organization)
+    require_admin(by, invitation.organization)
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
         revoked_at=clock.now()
     )
@@ -279,7 +279,7 @@ def update_member(
     """Changes a member's role or status. Deactivating frees the seat and is announced, so that
     what the member had running can be stopped."""
     organization = Organization.objects.select_for_update().get(pk=user.organization_id)
-    _require_admin(by, organization)
+    require_admin(by, organization)
     user = (
         User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
     )

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -17,19 +16,15 @@ from outreach.tenancy import get_for_user_or_404
 from sequences.models import Prospect
 
 from .. import selectors, services
+from . import admins_only
 
 PAGE_SIZE = 50
-
-
-def _admins_only(request) -> None:
-    if not request.user.is_org_admin:
-        raise PermissionDenied("Only the team's admins see the sync log.")
 
 
 @login_required
 @require_GET
 def sync_log(request):
-    _admins_only(request)
+    admins_only(request)
     statuses = selectors.chosen_statuses(request.GET.getlist("status"))
     page = Paginator(selectors.log_rows(request.user, statuses=statuses), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -57,7 +52,7 @@ def sync_log(request):
 def retry(request):
     """The selected rows, or the one whose own Retry button was pressed, go back in the queue.
     Only failed and skipped rows of the admin's own team move; any other id is ignored."""
-    _admins_only(request)
+    admins_only(request)
     one = request.POST.get("one", "")
     ids = [one] if one else request.POST.getlist("selected")
     ids = [int(value) for value in ids if value.isdigit()]

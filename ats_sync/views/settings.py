@@ -3,7 +3,7 @@ team-wide sync settings, and which Greenhouse user each teammate is."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,11 +15,7 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from .. import connections, greenhouse
 from ..forms import CredentialsForm, SyncSettingsForm, UserMappingForm
 from ..models import AtsConnection
-
-
-def _admins_only(request) -> None:
-    if not request.user.is_org_admin:
-        raise PermissionDenied("Only the team's admins change the ATS settings.")
+from . import admins_only
 
 
 def _connection(request) -> AtsConnection:
@@ -99,7 +95,7 @@ def _save(request, form) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
-    _admins_only(request)
+    admins_only(request)
     connection = _connection(request)
     if request.method == "GET":
         return _page(request, connection)
@@ -126,7 +122,7 @@ def settings_page(request):
 def test_connection(request):
     """Saves the credentials sent along (a blank secret keeps the stored one), then asks
     Greenhouse. htmx gets the credentials card back with the outcome; a plain POST, a message."""
-    _admins_only(request)
+    admins_only(request)
     connection = _connection(request)
     if "api" in request.POST:
         form = CredentialsForm.for_connection(connection, request.POST)
@@ -156,7 +152,7 @@ def test_connection(request):
 @login_required
 @require_POST
 def find_users(request):
-    _admins_only(request)
+    admins_only(request)
     try:
         found = connections.find_users_by_email(organization=request.user.organization)
     except ValidationError as exc:
@@ -181,7 +177,7 @@ def find_users(request):
 def map_user(request, user_id):
     """An admin sets a teammate's Greenhouse user (empty: none), or hands them back to the
     lookup by email ("reset")."""
-    _admins_only(request)
+    admins_only(request)
     member = get_for_user_or_404(User, request.user, pk=user_id, is_active=True)
     organization = request.user.organization
     who = member.full_name or member.email
