@@ -13,7 +13,6 @@
 """
 
 import logging
-import random
 import secrets
 import time
 from datetime import timedelta
@@ -27,6 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from outreach import clock
+from outreach.backoff import backoff
 from outreach.emails import absolute_url
 from senders import gmail
 from senders import services as senders
@@ -351,8 +351,7 @@ def _wait(row: ActivitySync, delay: timedelta, error: str, *, outcome_unknown=No
 
 def _retry_later(row: ActivitySync, error: str) -> str:
     attempts = row.attempts + 1
-    delay = min(timedelta(seconds=30 * 2**attempts), MAX_BACKOFF)
-    delay += timedelta(seconds=random.uniform(0, delay.total_seconds() / 4))  # noqa: S311
+    delay = backoff(attempts, cap=MAX_BACKOFF)
     ActivitySync.objects.filter(pk=row.pk).update(attempts=attempts)
     _wait(row, delay, f"{error} Retrying (attempt {attempts + 1}).")
     return WAITING

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 
 from outreach import clock
+from outreach.backoff import backoff
 from outreach.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from senders import gmail
 from senders import services as senders
@@ -739,14 +740,6 @@ def _reconcile(client: gmail.Gmail, pending: Message) -> bool:
 # Failures ----------------------------------------------------------------------------------------
 
 
-def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    delay = min(timedelta(seconds=30 * 2**attempts), MAX_BACKOFF)
-    delay += timedelta(seconds=random.uniform(0, delay.total_seconds() / 4))  # noqa: S311
-    if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return delay
-
-
 def _failed(enrollment: Enrollment, claim_token: str, error: gmail.GmailError) -> str:
     senders.record_gmail_failure(enrollment.mailbox, error)
     if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
@@ -769,7 +762,9 @@ def _failed(enrollment: Enrollment, claim_token: str, error: gmail.GmailError) -
             pending.update(error=str(error))
             locked.attempts += 1
             retry_after = getattr(error, "retry_after", None)
-            locked.next_action_at = clock.now() + _backoff(locked.attempts, retry_after)
+            locked.next_action_at = clock.now() + backoff(
+                locked.attempts, cap=MAX_BACKOFF, retry_after=retry_after
+            )
             locked.claim_token, locked.claimed_until = "", None
             services.record(locked, f"Gmail: {error} Retrying (attempt {locked.attempts + 1}).")
         else:
