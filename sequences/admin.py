@@ -22,10 +22,19 @@ class StageInline(ReadOnlyTenantInline):
 class SequenceAdmin(TenantAdmin):
     """For the record and for support; recruiters edit sequences in the app."""
 
-    list_display = ("name", "owner", "visibility", "sender_mailbox", "archived_at")
-    list_filter = ("visibility",)
+    list_display = ("name", "kind", "owner", "visibility", "sender_mailbox", "archived_at")
+    list_filter = ("kind", "visibility")
     search_fields = ("name",)
-    fields = ("name", "owner", "visibility", "sender_mailbox", "bcc", "timezone", "archived_at")
+    fields = (
+        "name",
+        "kind",
+        "owner",
+        "visibility",
+        "sender_mailbox",
+        "bcc",
+        "timezone",
+        "archived_at",
+    )
     readonly_fields = fields
     inlines = [StageInline]
 

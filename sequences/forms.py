@@ -1,4 +1,4 @@
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 
@@ -6,10 +6,11 @@ from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
 from .models import Prospect, Sequence, Stage, Visibility
-from .services import SEQUENCE_FIELDS
+from .services import SEQUENCE_FIELDS, EmailDraft
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 TIMEZONES = sorted(available_timezones())
+TIMEZONES_SET = frozenset(TIMEZONES)
 
 
 class SenderChoiceField(forms.ChoiceField):
@@ -145,6 +146,64 @@ class EnrollForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Send as")
         self.fields["prospects"].queryset = prospects
+
+
+class EmailForm(forms.Form):
+    """A one-off email to one prospect or a selection."""
+
+    prospects = forms.ModelMultipleChoiceField(
+        queryset=Prospect.objects.none(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": "Choose at least one prospect."},
+    )
+    sender = forms.ChoiceField(label="From")
+    subject = forms.CharField(
+        max_length=300, widget=forms.TextInput(attrs={"data-token-target": ""})
+    )
+    body_html = forms.CharField(
+        label="Body", widget=forms.Textarea(attrs={"rows": 10, "data-token-target": ""})
+    )
+    bcc = forms.CharField(
+        required=False,
+        max_length=500,
+        label="BCC",
+        help_text="Your team's default (such as your ATS's maildrop address) is filled in.",
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: now. A scheduled email can be cancelled until it goes out.",
+    )
+    # The browser's timezone (filled in by a script): the time above is read in it.
+    timezone = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, mailboxes, prospects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sender"] = SenderChoiceField(mailboxes, label="From")
+        self.fields["prospects"].queryset = prospects
+
+    def draft(self) -> EmailDraft | None:
+        """The email as written so far (valid fields only: the live preview reads drafts)."""
+        data = self.cleaned_data
+        mailbox, alias = self.fields["sender"].to_mailbox(data.get("sender"))
+        if mailbox is None:
+            return None
+        return EmailDraft(
+            mailbox=mailbox,
+            alias=alias,
+            subject=data.get("subject", ""),
+            body_html=data.get("body_html", ""),
+            bcc=data.get("bcc", ""),
+        )
+
+    def clean_send_at(self):
+        value = self.cleaned_data["send_at"]
+        zone = self.data.get("timezone") or "UTC"
+        if value is None or zone not in TIMEZONES_SET:
+            return value
+        # Entered as wall time where the user is, not in the server's zone.
+        return value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
 
 
 class ProspectForm(forms.Form):

@@ -14,7 +14,7 @@ from outreach.models import User
 from outreach.notifications import notify
 
 from . import classifier, schedule, services, signals
-from .models import Enrollment, Message, Prospect
+from .models import Enrollment, Message, Prospect, Sequence
 
 STOPPED, DEFERRED, NOTED = "stopped", "deferred", "noted"
 DELAY_RETRY = timedelta(hours=4)
@@ -134,8 +134,12 @@ def _tell_about_reply(enrollment: Enrollment, message: Message) -> None:
         if mailbox.owner_id != enrollment.enrolled_by_id
         else ""
     )
-    text = f"{who} replied to {enrollment.sequence.name}{inbox}: {message.subject}"
-    url = reverse("sequences:timeline", args=[enrollment.pk])
+    if enrollment.sequence.kind == Sequence.Kind.ONE_OFF:
+        text = f"{who} replied to your email{inbox}: {message.subject}"
+        url = reverse("sequences:prospect", args=[prospect.pk])
+    else:
+        text = f"{who} replied to {enrollment.sequence.name}{inbox}: {message.subject}"
+        url = reverse("sequences:timeline", args=[enrollment.pk])
     people = {enrollment.enrolled_by_id: enrollment.enrolled_by, mailbox.owner_id: mailbox.owner}
     for person in people.values():
         _tell(person, text, url, f"{who} replied: {message.subject}")

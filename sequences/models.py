@@ -17,6 +17,13 @@ def weekdays() -> list[int]:
 
 
 class Sequence(models.Model):
+    class Kind(models.TextChoices):
+        SEQUENCE = "sequence", "Sequence"
+        # One email written for one prospect or a selection, sent once: a sequence of one stage
+        # to the engine, so that it takes the very same send path (claim, cap, exactly once,
+        # reply watch, ATS sync); never listed among sequences.
+        ONE_OFF = "one_off", "One-off email"
+
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
     )
@@ -24,6 +31,7 @@ class Sequence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sequences"
     )
     name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SEQUENCE)
     visibility = models.CharField(
         max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE
     )

@@ -6,11 +6,12 @@
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from outreach import clock
 from outreach.models import User
 from outreach.tenancy import scope_to_user
 from senders import gmail
@@ -25,7 +26,8 @@ def _sees_all(user: User) -> bool:
 
 
 def visible_sequences(user: User) -> QuerySet[Sequence]:
-    sequences = scope_to_user(Sequence, user)
+    """Sequences proper: one-off emails have their own pages (`one_off_emails`)."""
+    sequences = scope_to_user(Sequence, user).filter(kind=Sequence.Kind.SEQUENCE)
     if _sees_all(user):
         return sequences
     shared_with_user = SequenceShare.objects.filter(user=user).values("sequence_id")
@@ -125,16 +127,128 @@ def prospect_rows(user: User, *, search: str = ""):
 
 
 def prospect_history(user: User, prospect: Prospect) -> dict:
-    return {
-        "enrollments": visible_enrollments(user)
+    """The prospect's sequences, the one-off emails waiting to go, and every message to and
+    from them, newest first."""
+    enrollments = (
+        visible_enrollments(user)
         .filter(prospect=prospect)
         .select_related("sequence", "mailbox", "current_stage", "enrolled_by")
-        .order_by("-created_at"),
+        .order_by("-created_at")
+    )
+    return {
+        "enrollments": enrollments.filter(sequence__kind=Sequence.Kind.SEQUENCE),
+        "scheduled_emails": enrollments.filter(
+            sequence__kind=Sequence.Kind.ONE_OFF, status__in=Enrollment.OPEN
+        ),
         "emails": visible_messages(user)
         .filter(prospect=prospect)
-        .select_related("mailbox", "stage")
+        .select_related("mailbox__owner", "sent_by", "stage", "enrollment__sequence")
         .order_by("-created_at"),
     }
+
+
+# One-off emails ----------------------------------------------------------------------------------
+
+
+def one_off_emails(user: User) -> QuerySet[Sequence]:
+    """The one-off emails `user` wrote; an admin sees the whole team's."""
+    emails = scope_to_user(Sequence, user).filter(kind=Sequence.Kind.ONE_OFF)
+    return emails if _sees_all(user) else emails.filter(owner=user)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where the email to one prospect stands: queued, sending, sent, failed or cancelled."""
+
+    enrollment: Enrollment
+    state: str
+    label: str
+    at: datetime | None
+    reason: str = ""
+
+    @property
+    def cancellable(self) -> bool:
+        return self.state == "queued"
+
+
+_STATES = {
+    Enrollment.Status.FINISHED: ("sent", "Sent"),
+    Enrollment.Status.REPLIED: ("sent", "Replied"),
+    Enrollment.Status.BOUNCED: ("failed", "Bounced"),
+    Enrollment.Status.FAILED: ("failed", "Not sent"),
+    Enrollment.Status.UNSUBSCRIBED: ("failed", "Not sent"),
+    Enrollment.Status.STOPPED: ("cancelled", "Not sent"),
+    Enrollment.Status.PAUSED: ("queued", "On hold"),
+}
+
+
+def one_off_recipients(email: Sequence) -> list[Recipient]:
+    """Each prospect of a one-off email and where their email stands, in one query."""
+    outbound = Message.objects.filter(
+        enrollment=OuterRef("pk"), direction=Message.Direction.OUTBOUND
+    )
+    rows = (
+        email.enrollments.select_related("prospect")
+        .annotate(
+            sent_at=Subquery(outbound.filter(status=Message.Status.SENT).values("sent_at")[:1]),
+            handed_to_gmail=Exists(outbound.filter(status=Message.Status.SENDING)),
+        )
+        .order_by("prospect__email")
+    )
+    recipients = []
+    for row in rows:
+        if row.status == Enrollment.Status.ACTIVE:
+            state, label = ("sending", "Sending") if row.handed_to_gmail else ("queued", "Queued")
+            at = row.next_action_at
+        else:
+            state, label = _STATES[row.status]
+            at = row.sent_at or row.last_event_at
+        reason = "" if state == "sent" else row.status_reason
+        recipients.append(Recipient(row, state, label, at, reason))
+    return recipients
+
+
+def one_off_on_its_way(recipients: list[Recipient]) -> bool:
+    """Is something going out about now (worth refreshing the page for)?"""
+    soon = clock.now() + timedelta(minutes=1)
+    return any(
+        r.state == "sending" or (r.state == "queued" and r.at is not None and r.at <= soon)
+        for r in recipients
+    )
+
+
+def one_off_email_rows(user: User) -> QuerySet[Sequence]:
+    """The one-off emails `user` sees, newest first, with where their prospects stand."""
+    statuses = {
+        "waiting": Enrollment.OPEN,
+        "sent": (Enrollment.Status.FINISHED, Enrollment.Status.REPLIED),
+        "failed": (
+            Enrollment.Status.FAILED,
+            Enrollment.Status.BOUNCED,
+            Enrollment.Status.UNSUBSCRIBED,
+        ),
+        "cancelled": (Enrollment.Status.STOPPED,),
+    }
+    return (
+        one_off_emails(user)
+        .select_related("owner", "sender_mailbox")
+        .annotate(
+            recipients=Count("enrollments"),
+            first_send=Min("enrollments__next_action_at"),
+            **{
+                name: Count("enrollments", filter=Q(enrollments__status__in=values))
+                for name, values in statuses.items()
+            },
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def one_off_progress(recipients: list[Recipient]) -> dict[str, int]:
+    counts = dict.fromkeys(("queued", "sending", "sent", "failed", "cancelled"), 0)
+    for recipient in recipients:
+        counts[recipient.state] += 1
+    return counts
 
 
 def open_tasks(user: User):
@@ -225,11 +339,6 @@ def timeline(enrollment: Enrollment) -> list[TimelineEntry]:
 def outbox(user: User, *, hours: int = 24) -> list[dict]:
     """For each inbox `user` may send from: what is scheduled in the next `hours`, and how much
     of its daily cap the last 24 hours used. A fixed number of queries."""
-    from datetime import timedelta
-
-    from django.db.models import Count
-
-    from outreach import clock
     from senders.selectors import sendable_mailboxes
 
     now = clock.now()

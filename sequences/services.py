@@ -349,24 +349,28 @@ def check_enrollment(
     by: User,
     mailbox: Mailbox,
     alias: SendAsAlias | None = None,
+    stages: list[Stage] | None = None,
 ) -> EnrollmentReport:
     """What would happen to each prospect, checked before anything is created. A bounded
-    number of queries whatever the number of prospects."""
-    stages = list(sequence.stages.order_by("position"))
+    number of queries whatever the number of prospects. `stages`: those of a sequence not saved
+    yet (a one-off email being written)."""
+    if stages is None:
+        stages = list(sequence.stages.order_by("position"))
     may_send = senders.can_send_as(by, mailbox)
     ids = [p.pk for p in prospects]
     open_here = set(
-        sequence.enrollments.filter(prospect_id__in=ids, status__in=Enrollment.OPEN).values_list(
-            "prospect_id", flat=True
-        )
+        Enrollment.objects.filter(
+            sequence_id=sequence.pk, prospect_id__in=ids, status__in=Enrollment.OPEN
+        ).values_list("prospect_id", flat=True)
     )
     elsewhere: dict[int, list[str]] = {}
-    for prospect_id, name, owner in (
+    for prospect_id, kind, name, owner in (
         Enrollment.objects.filter(prospect_id__in=ids, status__in=Enrollment.OPEN)
-        .exclude(sequence=sequence)
-        .values_list("prospect_id", "sequence__name", "enrolled_by__full_name")
+        .exclude(sequence_id=sequence.pk)
+        .values_list("prospect_id", "sequence__kind", "sequence__name", "enrolled_by__full_name")
     ):
-        elsewhere.setdefault(prospect_id, []).append(f"{name} ({owner})")
+        what = f"a scheduled email “{name}”" if kind == Sequence.Kind.ONE_OFF else name
+        elsewhere.setdefault(prospect_id, []).append(f"{what} ({owner})")
     listed = donotcontact.listed(sequence.organization_id, [p.email for p in prospects])
     days = sequence.organization.recent_contact_days
     recent: dict[int, set[str]] = {}
@@ -420,12 +424,29 @@ def enroll(
     report = check_enrollment(
         sequence=sequence, prospects=prospects, by=by, mailbox=mailbox, alias=alias
     )
+    _create_enrollments(
+        sequence, report.enrolled, by=by, mailbox=mailbox, alias=alias, start_at=start_at
+    )
+    return report
+
+
+def _create_enrollments(
+    sequence: Sequence,
+    outcomes: list[EnrollmentOutcome],
+    *,
+    by: User,
+    mailbox: Mailbox,
+    alias: SendAsAlias | None,
+    start_at: datetime | None,
+    event: str = "Enrolled",
+) -> None:
     first = sequence.stages.order_by("position").first()
     window = window_of(sequence)
     start = max(start_at or clock.now(), clock.now())
     new = []
-    for outcome in report.enrolled:
+    for outcome in outcomes:
         tz = timezone_for(sequence, outcome.prospect)
+        refused = bool(outcome.refused)
         outcome.enrollment = Enrollment(
             organization_id=sequence.organization_id,
             sequence=sequence,
@@ -434,20 +455,19 @@ def enroll(
             alias=alias,
             enrolled_by=by,
             current_stage=first,
-            next_action_at=schedule.first_send_time(start, window, tz),
+            next_action_at=None if refused else schedule.first_send_time(start, window, tz),
+            status=Enrollment.Status.FAILED if refused else Enrollment.Status.ACTIVE,
+            status_reason=outcome.refused[:500],
             bcc=sequence.bcc,
-            last_event="Enrolled",
+            last_event=f"Not sent: {outcome.refused}"[:200] if refused else event,
             last_event_at=clock.now(),
         )
         new.append(outcome.enrollment)
     Enrollment.objects.bulk_create(new)
     EnrollmentEvent.objects.bulk_create(
-        EnrollmentEvent(
-            enrollment=e, text=f"Enrolled by {by.full_name}, sending as {mailbox.email}"
-        )
+        EnrollmentEvent(enrollment=e, text=f"{event} by {by.full_name}, sending as {mailbox.email}")
         for e in new
     )
-    return report
 
 
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
@@ -517,12 +537,29 @@ def resume_enrollment(*, enrollment: Enrollment, by: User | None = None) -> bool
 
 @transaction.atomic
 def stop_enrollment(
-    *, enrollment: Enrollment, status: str, reason: str, by: User | None = None
+    *,
+    enrollment: Enrollment,
+    status: str,
+    reason: str,
+    by: User | None = None,
+    unless_on_its_way: bool = False,
 ) -> bool:
+    """Ends an open enrollment. `unless_on_its_way`: not if its email is being handed to Gmail
+    right now (a cancel must not claim to have stopped what goes out anyway); the send path
+    writes that email under the same row lock, so this answer holds."""
     enrollment = _lock_enrollment(enrollment)
     if by is not None:
         _require_editor_or_sender(by, enrollment)
     if enrollment.status not in Enrollment.OPEN:
+        return False
+    if (
+        unless_on_its_way
+        and enrollment.messages.filter(
+            stage_id=enrollment.current_stage_id,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENDING, Message.Status.SENT],
+        ).exists()
+    ):
         return False
     enrollment.status, enrollment.status_reason = status, reason[:500]
     enrollment.next_action_at, enrollment.pause_cause = None, ""
@@ -765,3 +802,129 @@ def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> dict:
     )
     Task.objects.filter(assignee=departed, status=Task.Status.OPEN).update(assignee=to)
     return {"sequences": sequences, "enrollments": reassigned, "resumed": resumed}
+
+
+# One-off emails ----------------------------------------------------------------------------------
+# Written for one prospect or a selection and sent once, as yourself or as a teammate who
+# authorized you: stored as a one-stage sequence of kind "one_off" with an enrollment per
+# prospect, so that the engine sends it by the one send path sequences use.
+
+# A one-off email goes out when asked, any day and hour; only the mailbox's cap and spacing
+# hold it back.
+ANY_TIME = {"send_days": [0, 1, 2, 3, 4, 5, 6], "send_start": time.min, "send_end": time.max}
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    mailbox: Mailbox
+    alias: SendAsAlias | None
+    subject: str
+    body_html: str
+    bcc: str = ""
+
+
+def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
+    """The draft as an unsaved one-off email (the stage, its sequence), cleaned as a stage is."""
+    sequence = Sequence(
+        organization_id=by.organization_id,
+        owner=by,
+        kind=Sequence.Kind.ONE_OFF,
+        name=draft.subject.strip()[:200] or "(no subject)",
+        sender_mailbox=draft.mailbox,
+        sender_alias=draft.alias,
+        bcc=draft.bcc,
+        timezone="UTC",
+        **ANY_TIME,
+    )
+    body = templating.sanitize_html(draft.body_html)
+    return Stage(
+        sequence=sequence,
+        position=0,
+        kind=Stage.Kind.EMAIL,
+        subject=draft.subject.strip(),
+        body_html=body,
+        body_text=templating.html_to_text(body),
+    )
+
+
+@dataclass
+class OneOffCheck:
+    stage: Stage
+    # What is wrong with the email as written (sender, BCC, subject, body, tokens).
+    problems: list[str]
+    # Who would get it and who would not, with the guard rails' warnings.
+    report: EnrollmentReport
+
+
+def check_one_off(*, by: User, draft: EmailDraft, prospects: list[Prospect]) -> OneOffCheck:
+    """Everything the compose page shows before sending; nothing is written."""
+    stage = one_off_stage(by=by, draft=draft)
+    problems = []
+    for check in (
+        lambda: check_sender(by, draft.mailbox, draft.alias),
+        lambda: setattr(stage.sequence, "bcc", email_list(draft.bcc)),
+        lambda: check_stage(stage),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    report = check_enrollment(
+        sequence=stage.sequence,
+        # Written wrong, the email cannot tell which prospect lacks a value yet.
+        stages=[] if problems else [stage],
+        prospects=prospects,
+        by=by,
+        mailbox=draft.mailbox,
+        alias=draft.alias,
+    )
+    return OneOffCheck(stage, problems, report)
+
+
+@transaction.atomic
+def send_one_off(
+    *, by: User, draft: EmailDraft, prospects: list[Prospect], send_at: datetime | None = None
+) -> Sequence:
+    """Queues one personalized email per prospect, now or at `send_at`; the engine sends them
+    under the mailbox's cap. A prospect who may not be written to is kept with the reason and
+    gets nothing; when that is everyone, nothing is queued and ValidationError says why."""
+    if not prospects:
+        raise ValidationError("Choose at least one prospect.")
+    check = check_one_off(by=by, draft=draft, prospects=prospects)
+    if check.problems:
+        raise ValidationError(check.problems)
+    report, stage = check.report, check.stage
+    if not report.enrolled:
+        raise ValidationError([f"{o.prospect.email}: {o.refused}" for o in report.refused][:10])
+    sequence = stage.sequence
+    sequence.save()
+    stage.sequence = sequence
+    stage.save()
+    _create_enrollments(
+        sequence,
+        report.outcomes,
+        by=by,
+        mailbox=draft.mailbox,
+        alias=draft.alias,
+        start_at=send_at,
+        event="Queued",
+    )
+    if send_at is None or send_at <= clock.now():
+        from .tasks import dispatch_due
+
+        # Out within seconds rather than at the next tick.
+        transaction.on_commit(dispatch_due.delay)
+    return sequence
+
+
+def cancel_one_off(*, enrollment: Enrollment, by: User) -> bool:
+    """Cancels the one-off email to this prospect if it has not gone out (or started to)."""
+    if enrollment.sequence.kind != Sequence.Kind.ONE_OFF:
+        raise PermissionDenied("Only a one-off email is cancelled; a sequence is paused.")
+    return stop_enrollment(
+        enrollment=enrollment,
+        status=Enrollment.Status.STOPPED,
+        reason=f"Cancelled by {by.full_name}.",
+        by=by,
+        unless_on_its_way=True,
+    )

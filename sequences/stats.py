@@ -3,7 +3,7 @@ stage, sender (mailbox) or recruiter (the user who sent), in one SQL query per t
 
 What each figure counts (the page says it too):
 - sent: outbound sequence emails with status sent whose sent_at falls in the range (one-off
-  emails, outside any enrollment, are left out);
+  emails are left out);
 - opened / clicked: sent emails with at least one open / click that was not automated (a
   prefetching proxy or a link scanner); the rate's denominator is the sent emails that carried
   tracking: those of sequences that track it now, plus any email that has an event of that kind
@@ -155,7 +155,7 @@ sent AS (
     JOIN {sequence} s ON s.id = e.sequence_id
     LEFT JOIN {event} t ON t.message_id = m.id
     WHERE m.organization_id = %s AND m.direction = 'outbound' AND m.status = 'sent'
-        AND m.sent_at >= %s AND m.sent_at < %s{hidden}
+        AND s.kind = 'sequence' AND m.sent_at >= %s AND m.sent_at < %s{hidden}
     GROUP BY m.id, s.id
 ),
 g AS (
