@@ -1,0 +1,94 @@
+"""A recruiter emails a candidate from the hiring manager's inbox, in a real Chromium: the
+candidate's sandbox inbox shows the hiring manager as the sender, her Sent folder holds the email
+and the recruiter's does not; the candidate replies in the sandbox, and the recruiter is notified
+and finds the reply on the prospect's timeline."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sandbox import control
+from senders.models import Delegation
+from sequences import sync
+from sequences.models import Message
+from tests.e2e.test_ats_sync import log_in
+from tests.factories import DelegationFactory, ProspectFactory, UserFactory
+from tests.sequences.test_sending import connect
+
+pytestmark = pytest.mark.e2e
+
+CANDIDATE = "casey@candidates.example"
+
+
+@pytest.fixture(autouse=True)
+def _no_jitter(settings):
+    settings.SEND_JITTER_SECONDS = 0
+
+
+def test_recruiter_emails_a_candidate_as_the_hiring_manager_and_sees_the_reply(
+    live_server, page: Page, sandbox, org, recruiter
+):
+    hana = UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
+    hana_box = connect(sandbox, hana)
+    DelegationFactory(
+        grantor=hana, delegate=recruiter, mailbox=hana_box, status=Delegation.Status.APPROVED
+    )
+    connect(sandbox, recruiter)
+    control.create_account(CANDIDATE, "Casey Candidate")
+    casey = ProspectFactory(
+        organization=org, email=CANDIDATE, first_name="Casey", last_name="Candidate"
+    )
+
+    # From the prospect's page, an email as Hana, previewed live as Casey will read it.
+    log_in(page, live_server.url, recruiter)
+    page.get_by_role("link", name="Prospects").click()
+    page.get_by_role("link", name=CANDIDATE).click()
+    page.get_by_role("link", name="Email", exact=True).click()
+    expect(page.get_by_role("heading", name="Email Casey Candidate")).to_be_visible()
+    page.get_by_label("From").select_option(label="hana@acme.example (Hana Hiring)")
+    page.get_by_label("Subject").fill("Staff engineer role, {{first_name}}")
+    page.get_by_label("Body").fill("<p>Hi {{first_name}}, Hana here: could we talk this week?</p>")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("Hi Casey, Hana here: could we talk this week?")
+    expect(preview).to_contain_text("Staff engineer role, Casey")
+    expect(preview).to_contain_text("Sent from Hana Hiring\u2019s inbox")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("1 sent")
+    expect(progress.locator("tr[data-state=sent]")).to_contain_text(CANDIDATE)
+
+    # The sandbox's Gmail: Casey's inbox shows Hana as the sender; Hana's Sent has the email,
+    # Rick's Sent has nothing.
+    page.goto(f"{sandbox.url}/sandbox/accounts/{CANDIDATE}/?folder=inbox")
+    inbox = page.get_by_role("table", name="Inbox")
+    expect(inbox).to_contain_text("Hana Hiring")
+    expect(inbox).to_contain_text("hana@acme.example")
+    page.goto(f"{sandbox.url}/sandbox/accounts/{hana.email}/?folder=sent")
+    expect(page.get_by_role("table", name="Sent")).to_contain_text("Staff engineer role, Casey")
+    page.goto(f"{sandbox.url}/sandbox/accounts/{recruiter.email}/?folder=sent")
+    expect(page.get_by_role("table", name="Sent")).to_contain_text("No messages.")
+
+    # Casey replies from the sandbox's inbox.
+    page.goto(f"{sandbox.url}/sandbox/accounts/{CANDIDATE}/?folder=inbox")
+    page.get_by_role("table", name="Inbox").get_by_role(
+        "link", name="Staff engineer role, Casey"
+    ).click()
+    page.get_by_label("Body").fill("Yes, Thursday afternoon works for me.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_have_text("Reply sent.")
+
+    # The next sync of Hana's inbox (beat runs it every 30 seconds) finds the reply.
+    sync.sync_mailbox(hana_box.pk)
+    assert Message.objects.filter(direction="inbound", prospect=casey).count() == 1
+
+    page.goto(f"{live_server.url}/notifications/")
+    notification = page.get_by_text("Casey Candidate replied to your email")
+    expect(notification).to_contain_text("in Hana Hiring's inbox, hana@acme.example")
+    page.get_by_role("link", name="Casey Candidate replied to your email").click()
+    timeline = page.locator("section", has=page.get_by_role("heading", name="Timeline"))
+    reply = timeline.locator("li[data-direction=inbound]")
+    expect(reply).to_contain_text("Reply")
+    expect(reply).to_contain_text("Yes, Thursday afternoon works for me.")
+    sent = timeline.locator("li[data-direction=outbound]")
+    expect(sent).to_contain_text("Staff engineer role, Casey")
+    expect(sent).to_contain_text("sent by Rick Recruiter from Hana Hiring\u2019s inbox")
