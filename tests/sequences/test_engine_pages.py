@@ -57,7 +57,7 @@ def test_outbox_shows_what_each_inbox_sends_in_the_next_day_and_the_cap_used(
         page = recruiter_client.get("/outbox/").content.decode()
     assert soon.prospect.email in page
     assert page.count("<tr>") == 2  # header + the one due within 24 hours
-    assert "0 of 150 sequence emails sent in the last 24 hours" in page
+    assert "0 of 150 emails sent in the last 24 hours" in page
 
 
 def test_healthz_reports_overdue_sends_and_messages_stuck_in_sending(
