@@ -170,6 +170,15 @@ class Recipient:
     def cancellable(self) -> bool:
         return self.state == "queued"
 
+    @property
+    def due(self) -> bool:
+        """Queued and not on hold: `at` is when it goes out (on hold, when it was held)."""
+        return (
+            self.state == "queued"
+            and self.enrollment.status == Enrollment.Status.ACTIVE
+            and self.at is not None
+        )
+
 
 _STATES = {
     Enrollment.Status.FINISHED: ("sent", "Sent"),
@@ -200,10 +209,12 @@ def one_off_recipients(email: Sequence) -> list[Recipient]:
         if row.status == Enrollment.Status.ACTIVE:
             state, label = ("sending", "Sending") if row.handed_to_gmail else ("queued", "Queued")
             at = row.next_action_at
+            # Why it waits, once it waited: the cap, a retry after a Gmail error.
+            reason = "" if row.last_event in ("", "Queued") else row.last_event
         else:
             state, label = _STATES[row.status]
             at = row.sent_at or row.last_event_at
-        reason = "" if state == "sent" else row.status_reason
+            reason = "" if state == "sent" else row.status_reason
         recipients.append(Recipient(row, state, label, at, reason))
     return recipients
 
@@ -212,7 +223,7 @@ def one_off_on_its_way(recipients: list[Recipient]) -> bool:
     """Is something going out about now (worth refreshing the page for)?"""
     soon = clock.now() + timedelta(minutes=1)
     return any(
-        r.state == "sending" or (r.state == "queued" and r.at is not None and r.at <= soon)
+        r.state == "sending" or (r.due and r.at <= soon)  # on hold waits for a person
         for r in recipients
     )
 
