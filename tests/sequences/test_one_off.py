@@ -281,3 +281,30 @@ def test_the_warnings_name_a_recent_email_by_a_teammate_and_an_active_sequence(
     assert not outcome.refused and not check.problems
     assert any("Also active in" in w and "(Hana Hiring)" in w for w in outcome.warnings)
     assert "Emailed in the last 30 days by Hana Hiring." in outcome.warnings
+
+
+def test_an_email_from_a_verified_alias_carries_the_alias_and_bcc(sandbox, org, recruiter):
+    mailbox = connect(sandbox, recruiter)
+    control.add_send_as(recruiter.email, "talent@acme.example", "Acme Talent")
+    alias = mailbox.aliases.create(
+        email="talent@acme.example", display_name="Acme Talent", verified=True
+    )
+    casey = prospect(org)
+
+    services.send_one_off(
+        by=recruiter,
+        draft=services.EmailDraft(
+            mailbox=mailbox,
+            alias=alias,
+            subject="Hello {{first_name}}",
+            body_html=BODY,
+            bcc="Maildrop@ATS.example",
+        ),
+        prospects=[casey],
+    )
+
+    [received] = inbox(CANDIDATE)
+    assert headers_of(received)["From"] == "Acme Talent <talent@acme.example>"
+    [sent] = control.messages(recruiter.email, "SENT")
+    assert "Bcc: maildrop@ats.example" in bytes(sent.raw).decode()
+    assert Message.objects.get(direction="outbound").from_address == "talent@acme.example"
