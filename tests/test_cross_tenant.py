@@ -134,8 +134,12 @@ def product_urls(org, owner):
     task = Task.objects.create(
         organization=org, enrollment=enrollment, stage=manual, assignee=owner
     )
+    one_off = SequenceFactory(owner=owner, kind=Sequence.Kind.ONE_OFF, stages=1)
+    EnrollmentFactory(sequence=one_off, mailbox=mailbox, prospect=prospect)
     seq = f"/sequences/{sequence.pk}"
     return {
+        "emails/<int:pk>/": ("get", f"/emails/{one_off.pk}/"),
+        "emails/<int:pk>/cancel/": ("post", f"/emails/{one_off.pk}/cancel/"),
         "sequences/<int:pk>/": ("get", f"{seq}/"),
         "sequences/<int:pk>/settings/": ("post", f"{seq}/settings/"),
         "sequences/<int:pk>/shares/": ("post", f"{seq}/shares/"),
