@@ -863,7 +863,7 @@ def check_one_off(*, by: User, draft: EmailDraft, prospects: list[Prospect]) -> 
     for check in (
         lambda: check_sender(by, draft.mailbox, draft.alias),
         lambda: setattr(stage.sequence, "bcc", email_list(draft.bcc)),
-        lambda: check_stage(stage),
+        lambda: _check_email(stage),
     ):
         try:
             check()
@@ -879,6 +879,17 @@ def check_one_off(*, by: User, draft: EmailDraft, prospects: list[Prospect]) -> 
         alias=draft.alias,
     )
     return OneOffCheck(stage, problems, report)
+
+
+def _check_email(stage: Stage) -> None:
+    problems = []
+    if not stage.subject:
+        problems.append("Write a subject.")
+    if not stage.body_text.strip():
+        problems.append("Write the body of the email.")
+    problems.extend(templating.validate_stage(stage.subject, stage.body_html))
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic

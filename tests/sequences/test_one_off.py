@@ -308,3 +308,16 @@ def test_an_email_from_a_verified_alias_carries_the_alias_and_bcc(sandbox, org, 
     [sent] = control.messages(recruiter.email, "SENT")
     assert "Bcc: maildrop@ats.example" in bytes(sent.raw).decode()
     assert Message.objects.get(direction="outbound").from_address == "talent@acme.example"
+
+
+def test_a_draft_without_a_subject_or_a_body_says_so_in_the_writers_words(sandbox, org, recruiter):
+    mailbox = connect(sandbox, recruiter)
+    empty = draft(mailbox, subject=" ", body="<p> </p>")
+
+    check = services.check_one_off(by=recruiter, draft=empty, prospects=[prospect(org)])
+
+    assert check.problems == ["Write a subject.", "Write the body of the email."]
+    with pytest.raises(services.ValidationError):
+        services.send_one_off(
+            by=recruiter, draft=empty, prospects=[prospect(org, email="d@x.example")]
+        )
