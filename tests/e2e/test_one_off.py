@@ -17,6 +17,7 @@ from tests.sequences.test_sending import connect
 pytestmark = pytest.mark.e2e
 
 CANDIDATE = "casey@candidates.example"
+NAMES = ("ana", "ben", "cleo")
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +93,45 @@ def test_recruiter_emails_a_candidate_as_the_hiring_manager_and_sees_the_reply(
     sent = timeline.locator("li[data-direction=outbound]")
     expect(sent).to_contain_text("Staff engineer role, Casey")
     expect(sent).to_contain_text("sent by Rick Recruiter from Hana Hiring\u2019s inbox")
+
+
+def test_a_bulk_email_to_a_selection_shows_each_prospects_progress_and_cancels_the_rest(
+    live_server, page: Page, sandbox, org, recruiter
+):
+    mailbox = connect(sandbox, recruiter)
+    mailbox.daily_send_cap = 2
+    mailbox.save()
+    for name in ("Ana", "Ben", "Cleo"):
+        email = f"{name.lower()}@candidates.example"
+        control.create_account(email, name)
+        ProspectFactory(organization=org, email=email, first_name=name)
+
+    log_in(page, live_server.url, recruiter)
+    page.get_by_role("link", name="Prospects").click()
+    email_button = page.get_by_role("button", name="Email the selected")
+    expect(email_button).to_be_disabled()
+    for name in NAMES:
+        page.get_by_label(f"Select {name}@candidates.example").check()
+    page.get_by_role("button", name="Email 3 prospects").click()
+
+    expect(page.get_by_role("heading", name="Email 3 prospects")).to_be_visible()
+    page.get_by_label("Subject").fill("A role for you, {{first_name}}")
+    page.get_by_label("Body").fill("<p>Hi {{first_name}}, are you open to a chat?</p>")
+    page.get_by_label("Preview for").select_option(label="cleo@candidates.example")
+    expect(page.locator("#preview")).to_contain_text("Hi Cleo, are you open to a chat?")
+    page.get_by_role("button", name="Send 3 emails").click()
+
+    # A cap of two a day: two go now, the third waits for room in the rolling day.
+    progress = page.locator("#progress")
+    expect(progress).to_contain_text("2 sent · 1 queued · 0 failed")
+    queued = progress.locator("tr[data-state=queued]")
+    expect(queued).to_contain_text("Daily cap or spacing of the mailbox reached")
+    queued.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("1 email cancelled.")).to_be_visible()
+    expect(progress).to_contain_text("2 sent · 0 queued · 0 failed · 1 cancelled")
+    expect(progress.locator("tr[data-state=cancelled]")).to_contain_text("Cancelled by Rick")
+    inboxes = {n: list(control.messages(f"{n}@candidates.example", "INBOX")) for n in NAMES}
+    assert sorted(len(received) for received in inboxes.values()) == [0, 1, 1]
+    for name, received in inboxes.items():
+        assert [m.subject for m in received] in ([], [f"A role for you, {name.capitalize()}"])
+    assert control.messages(recruiter.email, "SENT").count() == 2

@@ -169,7 +169,7 @@ def test_emailing_a_selection_of_the_prospect_list_opens_the_compose_page_for_al
     people = [ProspectFactory(organization=org, email=f"p{n}@candidates.example") for n in range(3)]
 
     page = recruiter_client.get("/prospects/").content.decode()
-    assert 'formaction="/emails/new/">Email the selected</button>' in page
+    assert 'formaction="/emails/new/" data-selection-count="Email the selected">' in page
 
     # What the prospect list's form posts with that button: the selection, no email yet.
     response = recruiter_client.post(
