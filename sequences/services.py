@@ -464,8 +464,11 @@ def _create_enrollments(
         )
         new.append(outcome.enrollment)
     Enrollment.objects.bulk_create(new)
+    queued = f"{event} by {by.full_name}, sending as {mailbox.email}"
     EnrollmentEvent.objects.bulk_create(
-        EnrollmentEvent(enrollment=e, text=f"{event} by {by.full_name}, sending as {mailbox.email}")
+        EnrollmentEvent(
+            enrollment=e, text=e.last_event if e.status == Enrollment.Status.FAILED else queued
+        )
         for e in new
     )
 

@@ -158,6 +158,8 @@ def test_a_prospect_without_a_value_for_a_token_is_kept_out_with_the_reason(
     assert states[CANDIDATE].state == "sent"
     assert states[nameless.email].state == "failed"
     assert states[nameless.email].reason == "No value for {{first_name}}."
+    events = states[nameless.email].enrollment.events.values_list("text", flat=True)
+    assert list(events) == ["Not sent: No value for {{first_name}}."]
     assert inbox(nameless.email) == []
 
 
