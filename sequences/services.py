@@ -358,10 +358,15 @@ def check_enrollment(
         stages = list(sequence.stages.order_by("position"))
     may_send = senders.can_send_as(by, mailbox)
     ids = [p.pk for p in prospects]
-    open_here = set(
-        Enrollment.objects.filter(
-            sequence_id=sequence.pk, prospect_id__in=ids, status__in=Enrollment.OPEN
-        ).values_list("prospect_id", flat=True)
+    # A draft (a one-off email being written) has no enrollments yet.
+    open_here = (
+        set(
+            sequence.enrollments.filter(
+                prospect_id__in=ids, status__in=Enrollment.OPEN
+            ).values_list("prospect_id", flat=True)
+        )
+        if sequence.pk
+        else set()
     )
     elsewhere: dict[int, list[str]] = {}
     for prospect_id, kind, name, owner in (
