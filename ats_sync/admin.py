@@ -35,7 +35,7 @@ class ActivitySyncAdmin(ReadOnly, TenantAdmin):
         "status",
         "attempts",
         "next_attempt_at",
-        "outcome_unknown",
+        "write_started_at",
         "candidate_id",
         "remote_id",
         "last_error",

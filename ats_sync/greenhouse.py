@@ -1,7 +1,9 @@
 """The only module that knows Greenhouse Harvest: its routes, shapes and errors, for v3 (OAuth 2
 client credentials) and v1 (a legacy API key). Base URLs come from settings; every call goes over
-HTTP with a timeout, spends the credential's rate budget shared by all workers through the cache,
-and turns Greenhouse's answers into the exceptions below, whose text a team admin can act on.
+HTTP with a timeout, under the rule that a write goes out once per call of ours (no resend by the
+HTTP layer: outreach.remote), spends the credential's rate budget shared by all workers through
+the cache, and turns Greenhouse's answers into the exceptions below, whose text a team admin
+can act on.
 
 Routes and shapes as `sandbox/greenhouse/__init__.py` documents them, with its sources."""
 
@@ -16,8 +18,11 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-# (connect, read) seconds.
-TIMEOUT = (5, 30)
+from outreach import remote
+
+CONNECT_TIMEOUT = 5
+# The pusher marks a row just before its write: the write starts within this of the mark.
+WRITE_STARTS_WITHIN = timedelta(seconds=5)
 # Greenhouse counts requests per credential in 10-second windows, "typically 50" per window.
 WINDOW_SECONDS = 10
 DEFAULT_RATE_LIMIT = 50
@@ -40,6 +45,9 @@ V3_KINDS = {"NOTE": "note", "EMAIL": "email"}
 
 class GreenhouseError(Exception):
     """A Greenhouse call that failed; str() is fit to show a team admin."""
+
+    # Whether a write that failed so may have been carried out all the same (its answer lost).
+    may_have_landed = False
 
 
 class AuthenticationFailed(GreenhouseError):
@@ -65,8 +73,16 @@ class RateLimited(GreenhouseError):
 
 
 class Unavailable(GreenhouseError):
-    """Greenhouse failed, was unreachable or dropped the answer: a write may or may not have
-    landed (look at the candidate's activities before writing again)."""
+    """Greenhouse failed, or its answer was lost (a timeout, a dropped connection): a write may
+    or may not have landed (look at the candidate's activities before writing again)."""
+
+    may_have_landed = True
+
+
+class NotReached(Unavailable):
+    """No connection to Greenhouse could be made: nothing was written."""
+
+    may_have_landed = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +196,27 @@ def _expiry(answer: dict) -> datetime:
     return (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) - TOKEN_MARGIN
 
 
+def _timeout() -> tuple[float, float]:
+    return (CONNECT_TIMEOUT, settings.GREENHOUSE_TIMEOUT_SECONDS)
+
+
+def write_window() -> remote.WriteWindow:
+    """How long after the pusher marked a row a write of it may still land in Greenhouse."""
+    return remote.WriteWindow(
+        start_within=WRITE_STARTS_WITHIN,
+        timeout=timedelta(seconds=settings.GREENHOUSE_TIMEOUT_SECONDS),
+        margin=timedelta(seconds=settings.WRITE_LANDING_MARGIN_SECONDS),
+    )
+
+
+def _failure(error: requests.RequestException, who: str, purpose: str) -> Unavailable:
+    if remote.never_sent(error):
+        return NotReached(f"{who} could not be reached while trying to {purpose}.")
+    if isinstance(error, requests.Timeout):
+        return Unavailable(f"{who} did not answer in time while trying to {purpose}.")
+    return Unavailable(f"The connection to {who} failed while trying to {purpose}.")
+
+
 # Answers ------------------------------------------------------------------------------------
 
 
@@ -241,7 +278,7 @@ class Harvest:
             raise ValueError(f"Unknown Harvest API {credentials.api!r}; 'v3' or 'v1'")
         self.credentials = credentials
         self._budget = _Budget(credentials.budget_key)
-        self._http = requests.Session()
+        self._http = remote.session()
 
     @property
     def _v3(self) -> bool:
@@ -402,15 +439,9 @@ class Harvest:
     def _send(self, method: str, url: str, purpose: str, **options) -> requests.Response:
         window = self._budget.spend()
         try:
-            response = self._http.request(method, url, timeout=TIMEOUT, **options)
-        except requests.Timeout as error:
-            raise Unavailable(
-                f"Greenhouse did not answer in time while trying to {purpose}."
-            ) from error
+            response = self._http.request(method, url, timeout=_timeout(), **options)
         except NETWORK_ERRORS as error:
-            raise Unavailable(
-                f"The connection to Greenhouse failed while trying to {purpose}."
-            ) from error
+            raise _failure(error, "Greenhouse", purpose) from error
         self._budget.learn(window, response)
         if response.status_code == 429:
             retry_after = _retry_after(response)
@@ -528,12 +559,10 @@ class Harvest:
                 settings.GREENHOUSE_TOKEN_URL,
                 auth=(self.credentials.client_id, self.credentials.client_secret),
                 data=form,
-                timeout=TIMEOUT,
+                timeout=_timeout(),
             )
         except NETWORK_ERRORS as error:
-            raise Unavailable(
-                f"Greenhouse's sign-in service could not be reached while trying to {purpose}."
-            ) from error
+            raise _failure(error, "Greenhouse's sign-in service", purpose) from error
         self._raise_for_token(response, sub, purpose)
         answer = _json(response, purpose)
         if not isinstance(answer, dict) or not answer.get("access_token"):

@@ -102,8 +102,10 @@ class ActivitySync(models.Model):
     next_attempt_at = models.DateTimeField(default=clock.now)
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
-    # A write was sent whose answer never came: before writing again, look whether it landed.
-    outcome_unknown = models.BooleanField(default=False)
+    # When the write whose outcome we have not heard began (set just before each write, cleared
+    # once its answer came): before writing again, look whether it landed, and trust "not
+    # there" only once it could no longer land.
+    write_started_at = models.DateTimeField(null=True, blank=True)
     candidate_id = models.BigIntegerField(null=True, blank=True)
     remote_id = models.CharField(max_length=40, blank=True)
     last_error = models.TextField(blank=True)

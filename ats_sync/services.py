@@ -4,10 +4,10 @@
   announcement `sequences` makes), so a message is never stored without its ActivitySync row.
 - The pusher: `push_due` claims due rows with `skip_locked` and a lease, and writes each as an
   email activity on the candidate, as the Greenhouse user of the inbox's owner. Greenhouse has
-  no idempotency key, so a row is marked `outcome_unknown` before each write; a row found so
-  marked (the answer was lost: a timeout, a dropped connection, a dead worker) first looks at
-  the candidate's activity feed for the reference we put in every note, and only writes again
-  if it is not there.
+  no idempotency key, so a row is marked with `write_started_at` before each write; a row found
+  so marked (the answer was lost: a timeout, a dropped connection, a dead worker) first looks
+  at the candidate's activity feed for the reference we put in every note, and writes again
+  only if it is not there and the earlier write can no longer land (outreach.remote).
 - The rate budget is the provider's (shared by every worker through Redis): when it is spent,
   the rest of the batch waits for the window instead of earning a 429.
 """
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from outreach import clock
+from outreach import clock, remote
 from outreach.backoff import backoff
 from outreach.emails import absolute_url
 from senders import gmail
@@ -189,12 +189,27 @@ def push(sync_id: int, claim_token: str) -> str:
         acting_user_id = _greenhouse_user_id(harvest, message.mailbox.owner)
         candidate_id = _candidate_id(harvest, connection, message, acting_user_id)
         reference = _reference(message)
-        if row.outcome_unknown:
+        if row.write_started_at is not None:
             landed = _landed(harvest, candidate_id, reference)
-            if landed is not None:
+            verdict = remote.outcome(
+                found=landed is not None,
+                recorded_at=row.write_started_at,
+                window=greenhouse.write_window(),
+                now=clock.now(),
+            )
+            if verdict is remote.Outcome.LANDED:
                 return _synced(row, candidate_id, landed)
+            if verdict is remote.Outcome.MAY_STILL_LAND:
+                settled = greenhouse.write_window().settled_at(row.write_started_at)
+                _wait(
+                    row,
+                    settled - clock.now(),
+                    "Greenhouse's answer to the last write was lost and the note is not in the "
+                    "activity feed yet; looking again once it could no longer arrive.",
+                )
+                return WAITING
         body = _body(message, reference)
-        ActivitySync.objects.filter(pk=row.pk).update(outcome_unknown=True)
+        ActivitySync.objects.filter(pk=row.pk).update(write_started_at=clock.now())
         writing = True
         remote_id = harvest.write_email(
             candidate_id,
@@ -211,23 +226,13 @@ def push(sync_id: int, claim_token: str) -> str:
         return _settle(row, ActivitySync.Status.FAILED, str(unmapped))
     except greenhouse.RateLimited as error:
         # Refused before anything was written: a write refused so did not land either.
-        _wait(
-            row,
-            timedelta(seconds=error.retry_after),
-            str(error),
-            outcome_unknown=False if writing else None,
-        )
+        _wait(row, timedelta(seconds=error.retry_after), str(error), write_settled=writing)
         return RATE_LIMITED
     except greenhouse.Unavailable as error:
-        return _retry_later(row, str(error))
+        return _retry_later(row, str(error), write_settled=writing and not error.may_have_landed)
     except greenhouse.GreenhouseError as error:
         # A refusal: nothing was written, and trying again will not change the answer.
-        return _settle(
-            row,
-            ActivitySync.Status.FAILED,
-            str(error),
-            outcome_unknown=False if writing else None,
-        )
+        return _settle(row, ActivitySync.Status.FAILED, str(error), write_settled=writing)
     return _synced(row, candidate_id, remote_id)
 
 
@@ -320,7 +325,7 @@ def _synced(row: ActivitySync, candidate_id: int, remote_id: str) -> str:
         status=ActivitySync.Status.SYNCED,
         candidate_id=candidate_id,
         remote_id=str(remote_id),
-        outcome_unknown=False,
+        write_started_at=None,
         last_error="",
         synced_at=clock.now(),
         claim_token="",
@@ -329,31 +334,35 @@ def _synced(row: ActivitySync, candidate_id: int, remote_id: str) -> str:
     return PUSHED
 
 
-def _settle(row: ActivitySync, status: str, error: str, *, outcome_unknown=None) -> str:
+# `write_settled`: the write this attempt made is known not to have landed (Greenhouse refused
+# it, or it never reached Greenhouse), so the next attempt need not look for it.
+
+
+def _settle(row: ActivitySync, status: str, error: str, *, write_settled: bool = False) -> str:
     changes = {"status": status, "last_error": error, "claim_token": "", "claimed_until": None}
-    if outcome_unknown is not None:
-        changes["outcome_unknown"] = outcome_unknown
+    if write_settled:
+        changes["write_started_at"] = None
     ActivitySync.objects.filter(pk=row.pk).update(**changes)
     return status
 
 
-def _wait(row: ActivitySync, delay: timedelta, error: str, *, outcome_unknown=None) -> None:
+def _wait(row: ActivitySync, delay: timedelta, error: str, *, write_settled: bool = False) -> None:
     changes = {
         "next_attempt_at": clock.now() + delay,
         "last_error": error,
         "claim_token": "",
         "claimed_until": None,
     }
-    if outcome_unknown is not None:
-        changes["outcome_unknown"] = outcome_unknown
+    if write_settled:
+        changes["write_started_at"] = None
     ActivitySync.objects.filter(pk=row.pk).update(**changes)
 
 
-def _retry_later(row: ActivitySync, error: str) -> str:
+def _retry_later(row: ActivitySync, error: str, *, write_settled: bool = False) -> str:
     attempts = row.attempts + 1
     delay = backoff(attempts, cap=MAX_BACKOFF)
     ActivitySync.objects.filter(pk=row.pk).update(attempts=attempts)
-    _wait(row, delay, f"{error} Retrying (attempt {attempts + 1}).")
+    _wait(row, delay, f"{error} Retrying (attempt {attempts + 1}).", write_settled=write_settled)
     return WAITING
 
 

@@ -8,19 +8,21 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import google_auth_httplib2
 import httplib2
 import requests
 from django.conf import settings
 from google.auth import jwt
 from google.auth.exceptions import RefreshError, TransportError
-from google.auth.transport.requests import Request
+from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+
+from outreach import remote
 
 # gmail.modify is the one scope that covers all we do: send, read replies in our threads,
 # insert the sync notice into the sender's thread, list send-as aliases, and trash the
@@ -34,11 +36,30 @@ SCOPE_PURPOSES = {
     "notice to your own copy of the thread, read your send-as addresses, and remove the "
     "tracking copy from Sent.",
 }
-HTTP_TIMEOUT = 30
+# (connect, read) seconds. A send still unanswered after the read timeout is given up on; how
+# long it may still land after that is `send_window()`.
+CONNECT_TIMEOUT = 5
+
+
+def _timeout() -> tuple[float, float]:
+    return (CONNECT_TIMEOUT, settings.GMAIL_TIMEOUT_SECONDS)
+
+
+def send_window() -> remote.WriteWindow:
+    """How long a `sending` email may still reach Gmail after it was recorded: the engine calls
+    send within SEND_START_WITHIN_SECONDS of recording it or gives the attempt up."""
+    return remote.WriteWindow(
+        start_within=timedelta(seconds=settings.SEND_START_WITHIN_SECONDS),
+        timeout=timedelta(seconds=settings.GMAIL_TIMEOUT_SECONDS),
+        margin=timedelta(seconds=settings.WRITE_LANDING_MARGIN_SECONDS),
+    )
 
 
 class GmailError(Exception):
     """A Gmail or Google OAuth call that failed; the message is safe to show."""
+
+    # Whether a write that failed so may have been carried out all the same (its answer lost).
+    may_have_landed = False
 
 
 class GrantRevoked(GmailError):
@@ -56,7 +77,16 @@ class RateLimited(GmailError):
 
 
 class GmailUnavailable(GmailError):
-    """Google answered 5xx or could not be reached: try again later."""
+    """Google answered 5xx, or its answer was lost (a timeout, a closed or reset connection):
+    try again later, after looking for what the call may have done."""
+
+    may_have_landed = True
+
+
+class NotReached(GmailUnavailable):
+    """No connection to Google could be made: the call was never carried out."""
+
+    may_have_landed = False
 
 
 class NotFound(GmailError):
@@ -190,8 +220,8 @@ def identify(redirect_uri: str, *, state: str, code_verifier: str, callback_url:
 def revoke(refresh_token: str) -> None:
     """Revokes the grant at Google. A grant that is already gone counts as revoked."""
     try:
-        response = requests.post(
-            settings.GOOGLE_REVOKE_URI, data={"token": refresh_token}, timeout=HTTP_TIMEOUT
+        response = remote.session().post(
+            settings.GOOGLE_REVOKE_URI, data={"token": refresh_token}, timeout=_timeout()
         )
     except requests.RequestException as exc:
         raise GmailUnavailable("Google could not be reached to revoke access.") from exc
@@ -225,7 +255,8 @@ def _translate_errors(function):
                 ) from exc
             raise GmailUnavailable(f"Google refused to refresh access: {exc}") from exc
         except TransportError as exc:
-            raise GmailUnavailable("Google could not be reached.") from exc
+            # Only the token refresh, made before the call itself, raises this.
+            raise NotReached("Google could not be reached.") from exc
         except HttpError as exc:
             status, reason = exc.resp.status, _reason(exc)
             if status == 403 and reason == "insufficientPermissions":
@@ -242,8 +273,10 @@ def _translate_errors(function):
             if status >= 500:
                 raise GmailUnavailable(f"Gmail is unavailable ({status}).") from exc
             raise GmailError(f"Gmail refused the request ({status} {reason}).") from exc
-        except (OSError, httplib2.HttpLib2Error) as exc:
-            raise GmailUnavailable("Gmail could not be reached.") from exc
+        except requests.RequestException as exc:
+            if remote.never_sent(exc):
+                raise NotReached("Gmail could not be reached.") from exc
+            raise GmailUnavailable("Gmail did not answer in time.") from exc
 
     return wrapper
 
@@ -259,18 +292,44 @@ def credentials(refresh_token: str, scopes) -> Credentials:
     )
 
 
+def _token_request() -> Request:
+    return Request(remote.session())
+
+
 @_translate_errors
 def refresh(creds: Credentials) -> None:
-    creds.refresh(Request())
+    creds.refresh(_token_request())
+
+
+class _Http:
+    """What google-api-python-client asks of the `http` it is given (httplib2.Http's `request`),
+    carried by requests under our rule: a write goes out once per call (outreach.remote). It
+    rides on google-auth's AuthorizedSession, which adds the access token, refreshes it when it
+    expires and, after a 401 (refused, so carried out by no one), tries once more."""
+
+    def __init__(self, creds: Credentials):
+        self._session = remote.mount(AuthorizedSession(creds, auth_request=_token_request()))
+
+    def request(self, uri, method="GET", body=None, headers=None, redirections=5, **_):
+        answer = self._session.request(
+            method, uri, data=body, headers=headers, timeout=_timeout(), allow_redirects=False
+        )
+        # requests has already decoded the body: its encoding and length no longer apply.
+        info = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        }
+        response = httplib2.Response({**info, "status": str(answer.status_code)})
+        response.reason = answer.reason
+        return response, answer.content
 
 
 def _service(creds: Credentials):
-    # Passing http= (not credentials=) is how the timeout is set; both at once is refused.
-    http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT))
     return build(
         "gmail",
         "v1",
-        http=http,
+        http=_Http(creds),
         client_options={"api_endpoint": settings.GMAIL_API_ENDPOINT},
         cache_discovery=False,
         static_discovery=True,

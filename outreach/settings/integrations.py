@@ -39,3 +39,14 @@ GMAIL_API_ENDPOINT = env.str("GMAIL_API_ENDPOINT", default=_gmail)
 GREENHOUSE_API_URL = env.str("GREENHOUSE_API_URL", default=_greenhouse).rstrip("/")
 GREENHOUSE_API_V3_URL = env.str("GREENHOUSE_API_V3_URL", default=_greenhouse_v3).rstrip("/")
 GREENHOUSE_TOKEN_URL = env.str("GREENHOUSE_TOKEN_URL", default=_greenhouse_auth)
+
+# How long we wait for an answer (seconds). A write left unanswered so may still land: it is
+# looked for before any new attempt, and "not found" is trusted only once it could no longer
+# land (outreach.remote.WriteWindow): within SEND_START_WITHIN_SECONDS the engine makes the
+# call or gives the attempt up, and the provider may still carry out a request for
+# WRITE_LANDING_MARGIN_SECONDS after we stopped waiting (our assumption; neither Google nor
+# Greenhouse says).
+GMAIL_TIMEOUT_SECONDS = env.float("GMAIL_TIMEOUT_SECONDS", default=30.0)
+GREENHOUSE_TIMEOUT_SECONDS = env.float("GREENHOUSE_TIMEOUT_SECONDS", default=30.0)
+SEND_START_WITHIN_SECONDS = env.float("SEND_START_WITHIN_SECONDS", default=30.0)
+WRITE_LANDING_MARGIN_SECONDS = env.float("WRITE_LANDING_MARGIN_SECONDS", default=120.0)

@@ -159,7 +159,7 @@ def test_a_note_written_whose_answer_was_lost_is_not_written_again(sandbox, harv
 
     push_all()
     row = ActivitySync.objects.get()
-    assert (row.status, row.outcome_unknown) == ("pending", True)
+    assert row.status == "pending" and row.write_started_at is not None
     assert len(feed()) == 1  # Greenhouse wrote it; we never heard back
 
     with time_machine.travel(clock.now() + services.MAX_BACKOFF * 2, tick=False):
@@ -167,6 +167,35 @@ def test_a_note_written_whose_answer_was_lost_is_not_written_again(sandbox, harv
 
     row.refresh_from_db()
     assert row.status == "synced" and row.remote_id
+    assert len(feed()) == 1
+
+
+def test_a_lost_write_not_in_the_feed_yet_is_not_written_again_until_it_could_no_longer_land(
+    sandbox, harvest, recruiter, settings
+):
+    """Greenhouse may still be carrying out a write whose answer we lost: "not in the feed" is
+    trusted only once the write is older than the timeout plus the landing margin."""
+    connect_greenhouse(recruiter.organization, harvest)
+    control.create_account(CANDIDATE, "Casey Candidate")
+    mailbox = connect(sandbox, recruiter)
+    enroll(make_sequence(recruiter, mailbox, kinds=("email",)), recruiter, mailbox)
+    run_due()
+    started = clock.now()
+    # A worker marked the row, wrote, and died before the answer came; nothing landed yet.
+    ActivitySync.objects.update(write_started_at=started)
+    window = settings.GREENHOUSE_TIMEOUT_SECONDS + settings.WRITE_LANDING_MARGIN_SECONDS
+
+    with time_machine.travel(started + timedelta(seconds=window - 1), tick=False):
+        services.push_due()
+    row = ActivitySync.objects.get()
+    assert row.status == "pending" and feed() == []
+    assert row.next_attempt_at > started + timedelta(seconds=window)
+    assert "looking again once it could no longer arrive" in row.last_error
+
+    with time_machine.travel(row.next_attempt_at + timedelta(seconds=1), tick=False):
+        services.push_due()
+    row.refresh_from_db()
+    assert row.status == "synced" and row.write_started_at is None
     assert len(feed()) == 1
 
 
@@ -217,7 +246,7 @@ def test_two_hundred_rows_stay_within_the_rate_budget_and_a_429_waits_its_retry_
     before = clock.now()
     services.push_due()
     row = ActivitySync.objects.get(message=later)
-    assert row.status == "pending" and not row.outcome_unknown
+    assert row.status == "pending" and row.write_started_at is None
     assert row.next_attempt_at >= before + timedelta(seconds=1)
     with time_machine.travel(row.next_attempt_at + timedelta(seconds=1), tick=False):
         services.push_due()
