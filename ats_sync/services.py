@@ -19,13 +19,14 @@ from datetime import timedelta
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from outreach import clock, remote
+from outreach import clock, remote, workers
 from outreach.backoff import backoff
 from outreach.emails import absolute_url
 from senders import gmail
@@ -40,7 +41,8 @@ from .models import ActivitySync, AtsConnection, ThreadNotice, UserMapping, Visi
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# What outreach.workers calls a row's claim.
+CLAIM_KIND = "activity"
 BATCH = 25
 MAX_BACKOFF = timedelta(hours=1)
 PAUSE_SALT = "ats_sync.pause"
@@ -143,25 +145,32 @@ def push_due(batch: int = BATCH) -> int:
     """Claims due rows and pushes them one by one; returns how many were claimed. Several
     workers may run it at once: each claims rows the others have not locked."""
     now = clock.now()
+    # The claims of a worker known dead end now, to be claimed again below.
+    workers.take_over(CLAIM_KIND, ActivitySync, now)
+    lease = timedelta(seconds=settings.CLAIM_LEASE_SECONDS)
     with transaction.atomic():
         claimed = list(
             ActivitySync.objects.select_for_update(skip_locked=True)
             .filter(status=ActivitySync.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:batch]
         )
         token = secrets.token_hex(8)
         ActivitySync.objects.filter(pk__in=claimed).update(
-            claim_token=token, claimed_until=now + LEASE
+            claim_token=token, claimed_until=now + lease
         )
-    for position, sync_id in enumerate(claimed):
-        if push(sync_id, token) == RATE_LIMITED:
-            # The budget is spent for this window: the rest waits with it, unclaimed.
-            ActivitySync.objects.filter(pk__in=claimed[position + 1 :], claim_token=token).update(
-                claim_token="", claimed_until=None
-            )
-            break
+    workers.hold(CLAIM_KIND, dict.fromkeys(claimed, token), lease.total_seconds())
+    try:
+        for position, sync_id in enumerate(claimed):
+            if push(sync_id, token) == RATE_LIMITED:
+                # The budget is spent for this window: the rest waits with it, unclaimed.
+                ActivitySync.objects.filter(
+                    pk__in=claimed[position + 1 :], claim_token=token
+                ).update(claim_token="", claimed_until=None)
+                break
+    finally:
+        workers.release(CLAIM_KIND, *claimed)
     return len(claimed)
 
 

@@ -3,13 +3,14 @@
 import random
 from datetime import timedelta
 
-BASE = timedelta(seconds=30)
+from django.conf import settings
 
 
 def backoff(attempts: int, *, cap: timedelta, retry_after: float | None = None) -> timedelta:
-    """Exponential from 30 s, capped, plus up to a quarter more at random so that the rows
-    failed by one outage do not all come back at once; never sooner than the server asked."""
-    delay = min(BASE * 2**attempts, cap)
+    """Exponential from RETRY_BASE_SECONDS (30 s), capped, plus up to a quarter more at random so
+    that the rows failed by one outage do not all come back at once; never sooner than the
+    server asked."""
+    delay = min(timedelta(seconds=settings.RETRY_BASE_SECONDS) * 2**attempts, cap)
     delay += timedelta(seconds=random.uniform(0, delay.total_seconds() / 4))  # noqa: S311
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))

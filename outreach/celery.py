@@ -1,9 +1,34 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outreach.settings")
 
 app = Celery("outreach")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# A worker's heartbeat, so that the leases of a dead one are taken over at once (workers.py).
+@worker_init.connect
+def _name_the_worker(sender, **kwargs) -> None:
+    from . import workers
+
+    # Before the pool forks: its processes share the name. The pid tells two workers given
+    # the same name apart.
+    workers.set_node(f"{sender.hostname}/{os.getpid()}")
+
+
+@worker_ready.connect
+def _start_the_heartbeat(**kwargs) -> None:
+    from . import workers
+
+    workers.start_heartbeat()
+
+
+@worker_shutdown.connect
+def _stop_the_heartbeat(**kwargs) -> None:
+    from . import workers
+
+    workers.stop_heartbeat()

@@ -3,18 +3,27 @@ prospect replied, never from an inbox the sender may no longer use.
 
 Exactly once, and why it holds:
 - A claim is a lease (token, until) written under `select_for_update(skip_locked=True)`; only
-  the task holding the current token may act, and the lease outlives the task's hard time limit.
+  the task holding the current token may write, checked under the enrollment's row lock, so a
+  lease taken over from a worker thought dead stops its old holder at its next write.
 - The outbound Message is committed as `sending`, with the mailbox's history id, before Gmail is
   called; the database refuses a second `sending`/`sent` Message for the same stage.
-- A Message still `sending` when its stage comes round again (the worker died between Gmail's
-  answer and our commit) is reconciled first: Gmail's history from the recorded id lists every
-  message added to SENT since, at once (search can lag, history does not); one carrying our
-  Message-ID means it went out, none means it did not, and only then is it sent again.
+- Gmail is asked once per attempt (no resend by the HTTP layer: outreach.remote). A Message
+  still `sending` when its stage comes round again (a lost answer, a dead worker) is looked for
+  first: Gmail's history from the recorded id lists every message added to SENT since, at once
+  (search can lag, history does not). Found, it went out. Not found, it never will only once
+  the attempt is too old to still be on its way (`gmail.send_window()`); until then the stage
+  waits, and only then is it sent again.
+
+Never after a reply: the last look at the mailbox (the threads we wrote in, and any new thread
+from the prospect) comes after the `sending` commit, and the send right after it. A reply stored
+before that look began is seen, and the email is not sent; what arrives during the one round
+trip between the look and Gmail storing the email cannot be seen by anyone.
 """
 
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,10 +34,10 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 
-from outreach import clock
+from outreach import clock, remote, workers
 from outreach.backoff import backoff
 from outreach.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from senders import gmail
@@ -50,14 +59,16 @@ from .models import Enrollment, Message, Stage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# What outreach.workers calls an enrollment's claim.
+CLAIM_KIND = "enrollment"
 LAST_TICK_KEY = "sequences:dispatch:last_tick"
 BATCH = 200
 MAX_BACKOFF = timedelta(hours=6)
 
 
 class Skip(Exception):
-    """The claim is no longer ours, or the enrollment moved on: nothing to do."""
+    """Nothing is sent this time: the claim is no longer ours, the enrollment moved on, stopped
+    or must wait. The text says why; it is the task's result."""
 
 
 # Dispatch -----------------------------------------------------------------------------------------
@@ -70,6 +81,8 @@ def dispatch_due(batch: int = BATCH) -> int:
 
     now = clock.now()
     cache.set(LAST_TICK_KEY, now.isoformat(), timeout=None)
+    # The claims of a worker known dead end now, to be claimed again below.
+    workers.take_over(CLAIM_KIND, Enrollment, now)
     with transaction.atomic():
         due = list(
             Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
@@ -78,13 +91,15 @@ def dispatch_due(batch: int = BATCH) -> int:
                 next_action_at__lte=now,
                 current_stage__kind=Stage.Kind.EMAIL,
             )
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .order_by("next_action_at")
             .values_list("pk", flat=True)[:batch]
         )
         # One token for the batch: a later claim of any of these rows gets a new one.
         token = secrets.token_hex(8)
-        Enrollment.objects.filter(pk__in=due).update(claim_token=token, claimed_until=now + LEASE)
+        Enrollment.objects.filter(pk__in=due).update(
+            claim_token=token, claimed_until=now + timedelta(seconds=settings.CLAIM_LEASE_SECONDS)
+        )
         transaction.on_commit(lambda: [send_stage.delay(pk, token) for pk in due])
     return len(due)
 
@@ -98,24 +113,72 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
         enrollment = _claimed(enrollment_id, claim_token)
     except Skip as skip:
         return str(skip)
+    workers.hold(
+        CLAIM_KIND,
+        {enrollment_id: claim_token},
+        (enrollment.claimed_until - clock.now()).total_seconds(),
+    )
+    try:
+        return _send(enrollment, claim_token)
+    except Skip as skip:
+        return str(skip)
+    except Exception:
+        _interrupted(enrollment_id, claim_token)
+        raise
+    finally:
+        workers.release(CLAIM_KIND, enrollment_id)
+
+
+def _interrupted(enrollment_id: int, claim_token: str) -> None:
+    """An attempt cut short by something unforeseen (the database gone mid-send...) gives its
+    claim back for a later try, rather than hold it until its lease runs out. An email it
+    left `sending` is looked for first, as after any crash."""
+    try:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a broken one is opened anew
+        Enrollment.objects.filter(pk=enrollment_id, claim_token=claim_token).update(
+            claim_token="",
+            claimed_until=None,
+            next_action_at=clock.now() + backoff(0, cap=MAX_BACKOFF),
+        )
+    except DatabaseError:
+        log.warning("could not give back an interrupted claim", exc_info=True)
+
+
+def _send(enrollment: Enrollment, claim_token: str) -> str:
     mailbox = enrollment.mailbox
+    message = None
+    handed_over = False
     try:
         client = senders.gmail_for(mailbox)
-        pending = Message.objects.get(pk=enrollment.pending_id) if enrollment.pending_id else None
-        if pending is not None and _reconcile(client, pending):
-            return _finish(enrollment, claim_token, pending)
-        problem = _pre_send_problem(enrollment)
-        if problem:
-            return problem
-        answer = _inbound_since_last_send(client, enrollment) if enrollment.has_sent else None
-        if answer is not None:
-            return answer
-        message, outgoing = _prepare(enrollment, claim_token, client, pending)
-        if message is None:
-            return outgoing  # deferred (cap, spacing) or refused
+        if enrollment.pending_id:
+            pending = Message.objects.get(pk=enrollment.pending_id)
+            if _reconcile(client, enrollment, claim_token, pending):
+                return _finish(enrollment, claim_token, pending)
+        _check_may_send(enrollment)
+        draft = _draft(enrollment)
+        message = _record_sending(enrollment, claim_token, draft, client.profile().history_id)
+        recorded = time.monotonic()
+        outgoing = _outgoing(enrollment, message, draft)
+        if enrollment.has_sent:
+            _last_look(client, enrollment, message)
+        looked = time.monotonic()
+        if looked - recorded > gmail.send_window().start_within.total_seconds():
+            # Past its deadline the attempt is given up, so that one found `sending` later can
+            # be judged by when it was recorded.
+            _give_up(enrollment, claim_token, message, "The last look at the mailbox was slow")
+        handed_over = True
         sent = client.send(outgoing.raw, thread_id=message.gmail_thread_id)
     except gmail.GmailError as error:
-        return _failed(enrollment, claim_token, error)
+        unsent = message if not (handed_over and error.may_have_landed) else None
+        return _failed(enrollment, claim_token, error, unsent)
+    log.info(
+        "email handed to Gmail",
+        extra={
+            "outbound_message": message.pk,
+            "check_to_send_ms": round((time.monotonic() - looked) * 1000, 3),
+        },
+    )
     message.gmail_message_id, message.gmail_thread_id = sent.id, sent.thread_id
     try:
         kept = client.headers(sent.id, ["Message-ID", "Date"]).headers
@@ -263,7 +326,7 @@ _STAGE = CompiledQuery(lambda pk: Stage.objects.filter(pk=pk), int)
 _NEW_MESSAGE = CompiledInsert(Message)
 _MARK_SENT = CompiledUpdate(
     lambda pk, sent_at, gmail_id, thread_id, message_id: (
-        Message.objects.filter(pk=pk),
+        Message.objects.filter(pk=pk, status=Message.Status.SENDING),
         {
             "status": Message.Status.SENT,
             "sent_at": sent_at,
@@ -281,9 +344,9 @@ _MARK_SENT = CompiledUpdate(
 )
 # Unless a person paused or stopped it meanwhile, it moves on; its claim ends either way.
 _MOVE_ON = CompiledUpdate(
-    lambda pk, token, stage_id, status, next_stage_id, due, thread_id, event, event_at: (
+    lambda pk, stage_id, status, next_stage_id, due, thread_id, event, event_at: (
         Enrollment.objects.filter(
-            pk=pk, claim_token=token, status=Enrollment.Status.ACTIVE, current_stage_id=stage_id
+            pk=pk, status=Enrollment.Status.ACTIVE, current_stage_id=stage_id
         ),
         {
             "status": status,
@@ -298,7 +361,6 @@ _MOVE_ON = CompiledUpdate(
         },
     ),
     int,
-    str,
     int,
     str,
     int,
@@ -323,8 +385,8 @@ def _claimed(enrollment_id: int, claim_token: str) -> Enrollment:
     return enrollment
 
 
-def _pre_send_problem(enrollment: Enrollment) -> str:
-    """Pauses or stops the enrollment if it may not send now; returns why, or ''."""
+def _check_may_send(enrollment: Enrollment) -> None:
+    """Pauses or stops the enrollment if it may not send now, raising Skip with why."""
     sender, mailbox, prospect = enrollment.enrolled_by, enrollment.mailbox, enrollment.prospect
     if prospect.do_not_contact:
         services.stop_enrollment(
@@ -332,21 +394,21 @@ def _pre_send_problem(enrollment: Enrollment) -> str:
             status=Enrollment.Status.UNSUBSCRIBED,
             reason=f"{prospect.email} is marked do not contact.",
         )
-        return "do not contact"
+        raise Skip("do not contact")
     if enrollment.on_do_not_contact_list:
         services.stop_enrollment(
             enrollment=enrollment,
             status=Enrollment.Status.STOPPED,
             reason=f"{prospect.email} is on the team's do-not-contact list.",
         )
-        return "do not contact"
+        raise Skip("do not contact")
     if not senders.can_send_as(sender, mailbox):
         _pause(
             enrollment,
             Enrollment.PauseCause.DELEGATION_REVOKED,
             f"{sender.full_name} may no longer send as {mailbox.email}.",
         )
-        return "not allowed to send as the mailbox"
+        raise Skip("not allowed to send as the mailbox")
     if not mailbox.is_connected:
         cause = (
             Enrollment.PauseCause.MAILBOX_DISCONNECTED
@@ -354,35 +416,58 @@ def _pre_send_problem(enrollment: Enrollment) -> str:
             else Enrollment.PauseCause.MAILBOX_RECONNECT
         )
         _pause(enrollment, cause, f"{mailbox.email} is {mailbox.get_status_display().lower()}.")
-        return "mailbox not connected"
-    return ""
+        raise Skip("mailbox not connected")
 
 
 def _pause(enrollment: Enrollment, cause: str, reason: str) -> None:
     services.pause_enrollment(enrollment=enrollment, cause=cause, reason=reason)
 
 
-# Replies that no poll has seen yet ---------------------------------------------------------------
+# The last look: replies that no poll has seen yet -----------------------------------------------
+
+# What makes the email pointless: the prospect answered, or the address does not exist.
+_STOPPING = (classifier.REPLY, classifier.BOUNCE)
 
 
-def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
-    """Acts on what arrived from the prospect's side since our last send (in our threads, or a
-    new thread from the prospect); returns why the send must not go ahead, or None."""
+def _last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) -> None:
+    """With the email recorded as `sending`, one look at what arrived from the prospect's side
+    since our last send (in our threads, or a new thread from the prospect), the moment before
+    it is handed to Gmail. Whatever stops it (a reply, a bounce, an out-of-office's return date,
+    or a person or the sync that stopped the enrollment meanwhile) closes the email as never
+    sent and raises Skip with why."""
     rows = list(
-        enrollment.messages.order_by("sent_at", "created_at").values_list(
-            "direction", "status", "gmail_thread_id", "gmail_message_id", "sent_at"
+        Message.objects.filter(enrollment_id=enrollment.pk)
+        .order_by("sent_at", "created_at")
+        .values_list(
+            "direction",
+            "status",
+            "inbound_kind",
+            "gmail_thread_id",
+            "gmail_message_id",
+            "sent_at",
+            "enrollment__status",
         )
     )
-    known = {gmail_id for _, _, _, gmail_id, _ in rows}
+    if rows[0][-1] != Enrollment.Status.ACTIVE:
+        _close_unsent(message)
+        raise Skip(f"enrollment is {rows[0][-1]}")
     sent = [
         (thread, gmail_id, at)
-        for direction, status, thread, gmail_id, at in rows
+        for direction, status, _, thread, gmail_id, at, _ in rows
         if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT
     ]
-    if not sent:
-        return None
+    last_sent_at = sent[-1][2]
+    if any(
+        kind == Message.InboundKind.REPLY and at is not None and at >= last_sent_at
+        for direction, _, kind, _, _, at, _ in rows
+        if direction == Message.Direction.INBOUND
+    ):
+        # Recorded by the mailbox sync since we loaded the enrollment.
+        _close_unsent(message)
+        raise Skip(classifier.REPLY)
+    known = {gmail_id for _, _, _, _, gmail_id, _, _ in rows}
     own = inbound.own_addresses(enrollment.mailbox)
-    last_sent_ms = int(sent[-1][2].timestamp() * 1000)
+    last_sent_ms = int(last_sent_at.timestamp() * 1000)
     candidates = []
     for thread_id in dict.fromkeys(t for t, _, _ in sent):
         for item in client.thread(thread_id, inbound.HEADER_NAMES):
@@ -394,23 +479,33 @@ def _inbound_since_last_send(client: gmail.Gmail, enrollment: Enrollment):
                 and "SENT" not in item.label_ids
             ):
                 candidates.append(item)
-    first_sent = sent[0][2]
-    query = f"from:{enrollment.prospect.email} after:{int(first_sent.timestamp())}"
+    query = f"from:{enrollment.prospect.email} after:{int(sent[0][2].timestamp())}"
     threads = {t for t, _, _ in sent}
     for message_id, thread_id in client.search(query, limit=20):
         if thread_id not in threads and message_id not in known:
             candidates.append(client.headers(message_id, inbound.HEADER_NAMES))
+    verdicts = []
     for item in candidates:
         verdict = classifier.classify_headers(list(item.headers.items()))
         if verdict is None or verdict.kind == classifier.AUTO_REPLY:
             # The full message tells what headers cannot: a bounce's recipient, a return date.
             verdict = classifier.classify(client.raw(item.id))
-        outcome = inbound.apply(enrollment, _record_inbound(enrollment, item, verdict), verdict)
-        if outcome == inbound.STOPPED:
-            return verdict.kind
+        verdicts.append((item, verdict))
+    for item, verdict in verdicts:
+        with transaction.atomic():
+            outcome = inbound.apply(enrollment, _record_inbound(enrollment, item, verdict), verdict)
+            if verdict.kind in _STOPPING or outcome != inbound.NOTED:
+                _close_unsent(message)
+        if verdict.kind in _STOPPING or outcome == inbound.STOPPED:
+            raise Skip(verdict.kind)
         if outcome == inbound.DEFERRED:
-            return "deferred: " + verdict.kind
-    return None
+            raise Skip("deferred: " + verdict.kind)
+
+
+def _close_unsent(message: Message) -> None:
+    """The `sending` email was never handed to Gmail: it goes, as a crash before the send would
+    have left nothing to find either."""
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).delete()
 
 
 def _record_inbound(enrollment: Enrollment, item: gmail.MessageHeaders, verdict) -> Message:
@@ -508,17 +603,25 @@ def _thread_subject(subject: str) -> str:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """The stage as this prospect will get it, before anything is recorded."""
+
+    rendered: templating.RenderedEmail
+    subject: str
+    references: list[str]
+    thread_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     raw: bytes
     # With tracking: builds the sender's own copy, without it, from (Message-ID, Date).
     sent_copy: Callable[[str, str], bytes] | None = None
 
 
-def _prepare(
-    enrollment: Enrollment, claim_token: str, client: gmail.Gmail, pending: Message | None
-):
-    """Renders the stage and commits the outbound Message as `sending`, within the mailbox's cap
-    and spacing; returns (message, Outgoing), or (None, why) when it must wait or cannot go."""
+def _draft(enrollment: Enrollment) -> Draft:
+    """Renders the stage; a token without a value pauses the enrollment (Skip)."""
     stage = enrollment.current_stage
     try:
         rendered = services.render_stage(
@@ -528,67 +631,104 @@ def _prepare(
         _pause(
             enrollment, Enrollment.PauseCause.MISSING_VALUE, f"Stage {stage.position + 1}: {error}"
         )
-        return None, "template problem"
+        raise Skip("template problem") from error
     previous = None if stage.starts_thread else _previous_in_thread(enrollment)
-    subject = _thread_subject(previous.subject) if previous else rendered.subject
-    references = _references(enrollment) if previous else []
-    message_id = make_msgid(domain=enrollment.mailbox.email.partition("@")[2])
-    history_id = client.profile().history_id
+    return Draft(
+        rendered=rendered,
+        subject=_thread_subject(previous.subject) if previous else rendered.subject,
+        references=_references(enrollment) if previous else [],
+        thread_id=previous.gmail_thread_id if previous else "",
+        message_id=make_msgid(domain=enrollment.mailbox.email.partition("@")[2]),
+    )
+
+
+def _record_sending(
+    enrollment: Enrollment, claim_token: str, draft: Draft, history_id: str
+) -> Message:
+    """Commits the outbound Message as `sending`, within the mailbox's cap and spacing; raises
+    Skip when it must wait, or when the claim or the stage is no longer ours to send."""
+    mailbox = enrollment.mailbox
     try:
         with transaction.atomic():
             locked = _LOCKED_WITH_MAILBOX.first(enrollment.pk)
             if locked.claim_token != claim_token or locked.status != Enrollment.Status.ACTIVE:
-                return None, "claim lost"
+                raise Skip("claim lost")
             wait_until = _cap_or_spacing(locked.mailbox)
-            if wait_until is not None:
-                _defer(
-                    enrollment,
-                    wait_until,
-                    "Daily cap or spacing of the mailbox reached; sending later",
+            if wait_until is None:
+                return _NEW_MESSAGE.create(
+                    organization_id=enrollment.organization_id,
+                    prospect=enrollment.prospect,
+                    enrollment=enrollment,
+                    stage=enrollment.current_stage,
+                    mailbox=mailbox,
+                    sent_by=enrollment.enrolled_by,
+                    direction=Message.Direction.OUTBOUND,
+                    status=Message.Status.SENDING,
+                    rfc822_message_id=draft.message_id,
+                    gmail_thread_id=draft.thread_id,
+                    from_address=enrollment.alias.email if enrollment.alias else mailbox.email,
+                    to_address=enrollment.prospect.email,
+                    subject=draft.subject,
+                    body_text=draft.rendered.text,
+                    history_id_before=history_id,
                 )
-                return None, "deferred"
-            mailbox = enrollment.mailbox
-            if pending is not None:
-                pending.delete()  # reconciled: it never reached Gmail
-            message = _NEW_MESSAGE.create(
-                organization_id=enrollment.organization_id,
-                prospect=enrollment.prospect,
-                enrollment=enrollment,
-                stage=stage,
-                mailbox=mailbox,
-                sent_by=enrollment.enrolled_by,
-                direction=Message.Direction.OUTBOUND,
-                status=Message.Status.SENDING,
-                rfc822_message_id=message_id,
-                gmail_thread_id=previous.gmail_thread_id if previous else "",
-                from_address=enrollment.alias.email if enrollment.alias else mailbox.email,
-                to_address=enrollment.prospect.email,
-                subject=subject,
-                body_text=rendered.text,
-                history_id_before=history_id,
+            _defer(
+                enrollment, wait_until, "Daily cap or spacing of the mailbox reached; sending later"
             )
     except IntegrityError:
-        return None, "already sent"
-    sequence = enrollment.sequence
+        _already_recorded(enrollment, claim_token)
+    raise Skip("deferred")
+
+
+def _already_recorded(enrollment: Enrollment, claim_token: str) -> None:
+    """The stage already has its email: sent (by an attempt whose end we missed: the
+    enrollment moves on now), or on its way in another attempt. Raises Skip."""
+    existing = Message.objects.filter(
+        enrollment=enrollment,
+        stage=enrollment.current_stage,
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+    ).first()
+    if existing is None:
+        raise Skip("already on its way")
+    _finish(enrollment, claim_token, existing)
+    raise Skip("already sent")
+
+
+def _outgoing(enrollment: Enrollment, message: Message, draft: Draft) -> Outgoing:
+    """The MIME of the recorded email, with its unsubscribe link and tracking."""
+    rendered, sequence = draft.rendered, enrollment.sequence
     unsubscribe_url = unsubscribe.url_for(message.pk)
     if sequence.unsubscribe_footer:
         rendered = unsubscribe.with_footer(rendered, unsubscribe_url)
     parts = {
         "enrollment": enrollment,
-        "subject": subject,
-        "references": references,
+        "subject": draft.subject,
+        "references": draft.references,
         "unsubscribe_url": unsubscribe_url,
     }
     tracked_html = tracking.instrument(rendered.html, message, sequence)
-    raw = build_mime(rendered=replace(rendered, html=tracked_html), message_id=message_id, **parts)
+    raw = build_mime(
+        rendered=replace(rendered, html=tracked_html), message_id=draft.message_id, **parts
+    )
     if tracked_html == rendered.html:
-        return message, Outgoing(raw)
-    return message, Outgoing(
+        return Outgoing(raw)
+    return Outgoing(
         raw,
         sent_copy=lambda kept_id, date: build_mime(
             rendered=rendered, message_id=kept_id, date=date, **parts
         ),
     )
+
+
+def _give_up(enrollment: Enrollment, claim_token: str, message: Message, why: str) -> None:
+    """Closes this attempt's email as never sent and lets the stage come round again."""
+    with transaction.atomic():
+        _close_unsent(message)
+        locked = _lock_claim(enrollment.pk, claim_token)
+        if locked is not None:
+            _defer(locked, clock.now(), f"{why}; trying again")
+    raise Skip(why.lower())
 
 
 def _replace_sent_copy(
@@ -671,7 +811,8 @@ def _defer(enrollment: Enrollment, not_before, why: str) -> None:
 
 
 def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
-    """Marks the message sent and moves the enrollment to its next stage."""
+    """Marks the message sent and moves the enrollment past its stage. Whoever holds the claim
+    now: the email went out, so the enrollment moves on (unless it did already)."""
     now = clock.now()
     with transaction.atomic():
         message.status, message.sent_at, message.error = (
@@ -679,14 +820,16 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
             message.sent_at or now,
             "",
         )
-        _MARK_SENT.run(
+        marked = _MARK_SENT.run(
             message.pk,
             message.sent_at,
             message.gmail_message_id,
             message.gmail_thread_id,
             message.rfc822_message_id,
         )
-        signals.message_recorded.send(sender=Message, message=message)
+        if marked:
+            # Announced once, by whoever turned it from `sending` to `sent`.
+            signals.message_recorded.send(sender=Message, message=message)
         following = _STAGE.first(enrollment.next_stage_id) if enrollment.next_stage_id else None
         enrollment.current_stage_id = message.stage_id
         if message.stage.starts_thread or not enrollment.thread_id:
@@ -696,7 +839,6 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
             enrollment.next_action_at += _jitter()
         moved = _MOVE_ON.run(
             enrollment.pk,
-            claim_token,
             message.stage_id,
             enrollment.status,
             enrollment.current_stage_id,
@@ -710,45 +852,78 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
             now,
         )
         if not moved:
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                thread_id=enrollment.thread_id, claim_token="", claimed_until=None
+            # Paused or stopped meanwhile: it keeps its status, but its next stage is the one
+            # after this, so that a resume never comes back to an email already sent.
+            Enrollment.objects.filter(pk=enrollment.pk, current_stage_id=message.stage_id).update(
+                current_stage_id=following.pk if following else message.stage_id,
+                thread_id=enrollment.thread_id,
+                claim_token="",
+                claimed_until=None,
             )
     return "sent"
 
 
-def _reconcile(client: gmail.Gmail, pending: Message) -> bool:
-    """Did this `sending` message reach Gmail before we lost track of it? Found: it is filled
-    in and True. Not found: False, and it may be sent again."""
-    try:
-        added, _ = client.added_since(pending.history_id_before, label="SENT")
-        candidates = added
-    except gmail.NotFound:
-        # History that old is gone; search, which is reliable once the minutes of lag are past.
-        candidates = [mid for mid, _ in client.search(f"rfc822msgid:{pending.rfc822_message_id}")]
-    for message_id in candidates:
-        item = client.headers(message_id, ["Message-ID"])
-        if item.headers.get("message-id") == pending.rfc822_message_id:
-            pending.gmail_message_id, pending.gmail_thread_id = item.id, item.thread_id
-            log.info(
-                "reconciled a message that had reached Gmail",
-                extra={"outbound_message": pending.pk},
-            )
-            return True
-    return False
+def _reconcile(
+    client: gmail.Gmail, enrollment: Enrollment, claim_token: str, pending: Message
+) -> bool:
+    """Did this `sending` email reach Gmail before we lost track of it? Found: it is filled in,
+    and True. Not found and too old to still be on its way: it is closed, and False (the stage
+    may be sent). Not found yet but it may still land: the stage waits until it no longer can
+    (Skip), and nothing is sent meanwhile."""
+    found = client.find_sent(pending.rfc822_message_id, pending.history_id_before)
+    window = gmail.send_window()
+    verdict = remote.outcome(
+        found=found is not None, recorded_at=pending.created_at, window=window, now=clock.now()
+    )
+    if verdict is remote.Outcome.LANDED:
+        pending.gmail_message_id, pending.gmail_thread_id = found.id, found.thread_id
+        log.info(
+            "reconciled a message that had reached Gmail", extra={"outbound_message": pending.pk}
+        )
+        return True
+    if verdict is remote.Outcome.NEVER_LANDED:
+        _close_unsent(pending)
+        return False
+    settled = window.settled_at(pending.created_at)
+    with transaction.atomic():
+        locked = _lock_claim(enrollment.pk, claim_token)
+        if locked is None:
+            raise Skip("claim lost")
+        locked.next_action_at = settled
+        locked.claim_token, locked.claimed_until = "", None
+        services.record(
+            locked,
+            "Gmail has not confirmed an earlier attempt; looking again once it could no longer "
+            "arrive, before sending",
+        )
+        locked.save(
+            update_fields=[
+                "next_action_at",
+                "claim_token",
+                "claimed_until",
+                "last_event",
+                "last_event_at",
+            ]
+        )
+    raise Skip("an earlier attempt may still reach Gmail")
 
 
 # Failures ----------------------------------------------------------------------------------------
 
 
-def _failed(enrollment: Enrollment, claim_token: str, error: gmail.GmailError) -> str:
+def _failed(
+    enrollment: Enrollment, claim_token: str, error: gmail.GmailError, unsent: Message | None
+) -> str:
+    """`unsent`: this attempt's email when Gmail surely does not have it (the call failed
+    before it was made, or Gmail refused it); an email whose answer was lost stays `sending`,
+    to be looked for before any new attempt."""
     senders.record_gmail_failure(enrollment.mailbox, error)
+    retryable = isinstance(error, gmail.RateLimited | gmail.GmailUnavailable)
+    if unsent is not None and (retryable or isinstance(error, gmail.GrantRevoked)):
+        _close_unsent(unsent)
     if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
         # The mailbox is marked "needs reconnect", which pauses its enrollments (announced).
-        Message.objects.filter(
-            enrollment=enrollment, status=Message.Status.SENDING, gmail_message_id=""
-        ).delete()
         return "mailbox needs reconnect"
-    retryable = isinstance(error, gmail.RateLimited | gmail.GmailUnavailable)
     with transaction.atomic():
         locked = _lock_claim(enrollment.pk, claim_token)
         if locked is None:
@@ -757,9 +932,7 @@ def _failed(enrollment: Enrollment, claim_token: str, error: gmail.GmailError) -
             enrollment=locked, stage=locked.current_stage, status=Message.Status.SENDING
         )
         if retryable:
-            # Outcome unknown (a timeout may hide a send): the `sending` row stays, and the next
-            # try reconciles it against Gmail's history first.
-            pending.update(error=str(error))
+            pending.update(error=f"{error} Gmail is asked whether it went before any new try.")
             locked.attempts += 1
             retry_after = getattr(error, "retry_after", None)
             locked.next_action_at = clock.now() + backoff(

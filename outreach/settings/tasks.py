@@ -17,8 +17,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A Gmail or Greenhouse call that hangs must not hold a worker for ever; the soft limit lets the
 # task record why it stopped.
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 90
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 # Redis redelivers an unacknowledged task after this; longer than the hard time limit, so a task
 # still running is never handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 10}
@@ -50,6 +50,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
     },
 }
+
+# How long a claim on a row (an enrollment due to send, an ATS row due to push) lasts when its
+# holder is lost without a trace; longer than the hard time limit, so that a task still
+# running never shares its row with a second one. A worker whose heartbeat (every
+# WORKER_HEARTBEAT_SECONDS, three missed beats and it is thought dead) is gone has its claims
+# taken over at once.
+CLAIM_LEASE_SECONDS = env.int("CLAIM_LEASE_SECONDS", default=300)
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+
+# The first wait before a failed remote call (a Gmail send, a Greenhouse write) is tried again;
+# each further failure doubles it.
+RETRY_BASE_SECONDS = env.float("RETRY_BASE_SECONDS", default=30.0)
 
 # Seconds of random spread added to each scheduled send, so that a batch enrolled together does
 # not leave as one burst at the same second.
