@@ -492,6 +492,21 @@ class Gmail:
             if not token:
                 return list(dict.fromkeys(ids)), latest
 
+    def find_sent(self, rfc822_message_id: str, history_id: str) -> MessageHeaders | None:
+        """Our email with that Message-ID, if it is in Sent. Looked for in the history since
+        `history_id`, read just before it was sent: history is written as a message is stored,
+        whereas search can lag by minutes. History too old for Gmail falls back to search,
+        which by then is long up to date."""
+        try:
+            candidates, _ = self.added_since(history_id, label="SENT")
+        except NotFound:
+            candidates = [mid for mid, _ in self.search(f"rfc822msgid:{rfc822_message_id}")]
+        for message_id in candidates:
+            item = self.headers(message_id, ["Message-ID"])
+            if item.headers.get("message-id") == rfc822_message_id:
+                return item
+        return None
+
 
 def _message_headers(data: dict) -> MessageHeaders:
     headers = {h["name"].lower(): h["value"] for h in data.get("payload", {}).get("headers", [])}
