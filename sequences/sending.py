@@ -445,27 +445,23 @@ def _last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) ->
             "gmail_thread_id",
             "gmail_message_id",
             "sent_at",
-            "enrollment__status",
         )
     )
-    if rows[0][-1] != Enrollment.Status.ACTIVE:
-        _close_unsent(message)
-        raise Skip(f"enrollment is {rows[0][-1]}")
     sent = [
         (thread, gmail_id, at)
-        for direction, status, _, thread, gmail_id, at, _ in rows
+        for direction, status, _, thread, gmail_id, at in rows
         if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT
     ]
     last_sent_at = sent[-1][2]
     if any(
         kind == Message.InboundKind.REPLY and at is not None and at >= last_sent_at
-        for direction, _, kind, _, _, at, _ in rows
+        for direction, _, kind, _, _, at in rows
         if direction == Message.Direction.INBOUND
     ):
         # Recorded by the mailbox sync since we loaded the enrollment.
         _close_unsent(message)
         raise Skip(classifier.REPLY)
-    known = {gmail_id for _, _, _, _, gmail_id, _, _ in rows}
+    known = {gmail_id for _, _, _, _, gmail_id, _ in rows}
     own = inbound.own_addresses(enrollment.mailbox)
     last_sent_ms = int(last_sent_at.timestamp() * 1000)
     candidates = []
@@ -500,6 +496,11 @@ def _last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) ->
             raise Skip(verdict.kind)
         if outcome == inbound.DEFERRED:
             raise Skip("deferred: " + verdict.kind)
+    # Stopped or paused while we read the mailbox (by a person, or by the sync).
+    status = Enrollment.objects.filter(pk=enrollment.pk).values_list("status", flat=True).first()
+    if status != Enrollment.Status.ACTIVE:
+        _close_unsent(message)
+        raise Skip(f"enrollment is {status}")
 
 
 def _close_unsent(message: Message) -> None:
