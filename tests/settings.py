@@ -19,8 +19,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# In-process tests run tasks inline; the worker tests start a real worker and switch this off.
-CELERY_TASK_ALWAYS_EAGER = True
+# In-process tests run tasks inline; the worker tests start a real worker and switch this off
+# in the test process. Worker processes keep running what they queue inline too, unless told
+# otherwise (the fault tests, whose workers hand every task through the broker).
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
 
 # A real worker process cannot share the test's in-memory outbox: it writes files the test reads.
 if os.environ.get("WORKER_EMAIL_DIR"):

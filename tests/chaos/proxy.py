@@ -76,6 +76,8 @@ class Exchange:
     status: int | None
     action: str
     delivered: bool
+    # The client's local port: with /proc, which process made the request.
+    client_port: int = 0
 
 
 @dataclass
@@ -508,6 +510,7 @@ class FaultProxy:
             status=None,
             action=rule.action if rule else "forward",
             delivered=False,
+            client_port=client.getpeername()[1],
         )
         with self._lock:
             self._exchanges.append(exchange)
