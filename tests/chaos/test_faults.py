@@ -16,11 +16,13 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psycopg2
 import pytest
 import redis
 from django.db import connection
+from django.utils import timezone
 
 from outreach.models import Role
 from sandbox import control
@@ -150,6 +152,15 @@ def campaign(sandbox_process, n: int, stages: int = 2) -> Campaign:
     return Campaign(mailbox, emails, stages)
 
 
+def stagger(run: Campaign, seconds: float) -> None:
+    """Makes the enrollments come due one after another, `seconds` apart, from now."""
+    now = timezone.now()
+    for position, pk in enumerate(run.enrollments().order_by("pk").values_list("pk", flat=True)):
+        Enrollment.objects.filter(pk=pk).update(
+            next_action_at=now + timedelta(seconds=seconds * position)
+        )
+
+
 def run_to_the_end(stack: Stack, run: Campaign, seconds: int) -> None:
     unsettled = run.enrollments().exclude(status__in=FINAL)
     assert wait_until(run.settled, seconds, every=0.25), (
@@ -200,6 +211,8 @@ def test_sends_that_land_after_the_client_gave_up_are_waited_for(stack, sandbox_
     assert PRODUCT_ENV["GMAIL_TIMEOUT_SECONDS"] == "2"  # the hold is sized on it
     run_to_the_end(stack, run, scale(120, 300))
     assert held.used == late
+    # Every held send reached Gmail in the end, however early the run looked finished.
+    assert wait_until(lambda: all(e.answered_at for e in stack.proxy.exchanges("POST", SEND)), 30)
     assert_each_stage_once(stack, run)
     assert reconciled(stack) == late
     waits = stack.logs_count("an earlier attempt may still reach Gmail")
@@ -211,7 +224,10 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(stack, sandbo
     children_to_kill, workers_to_kill = scale(4, 20), scale(1, 2)
     run = campaign(sandbox_process, n=scale(14, 50), stages=1)
     control.add_latency("gmail.users.messages.send", 1500)
-    workers = [stack.worker(), stack.worker()]
+    # Due a quarter of a second apart, to workers with idle processes: a task given back by
+    # the broker is taken up at once, while the killed process's send is still on its way.
+    stagger(run, seconds=0.25)
+    workers = [stack.worker(concurrency=3), stack.worker(concurrency=3)]
     killed = {"children": 0, "workers": 0}
     lock = threading.Lock()
 
@@ -227,7 +243,7 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(stack, sandbo
                 if victim is None:
                     return
                 killed["workers"] += 1
-                threading.Timer(0.4, replace_worker, (victim,)).start()
+                threading.Timer(0.2, replace_worker, (victim,)).start()
                 return
             if killed["children"] >= children_to_kill:
                 return
@@ -236,11 +252,11 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(stack, sandbo
             if pid is None:
                 return
             killed["children"] += 1
-        threading.Timer(0.4, os.kill, (pid, signal.SIGKILL)).start()
+        threading.Timer(0.2, os.kill, (pid, signal.SIGKILL)).start()
 
     def replace_worker(victim):
         victim.kill()
-        workers.append(stack.worker())
+        workers.append(stack.worker(concurrency=3))
 
     stack.proxy.on_request(kill_the_sender)
     stack.beat()
@@ -249,8 +265,11 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(stack, sandbo
     assert killed == {"children": children_to_kill, "workers": workers_to_kill}
     assert_each_stage_once(stack, run)
     assert reconciled(stack) >= children_to_kill
+    # Taken up again while the first attempt was still on its way: it waited, never resent.
+    waits = stack.logs_count("an earlier attempt may still reach Gmail")
+    assert waits >= 1, stack.logs()
     assert stack.logs_count("took over the leases of dead workers") >= 1, stack.logs()
-    report("killed mid-send", **killed, sends=len(run.prospects))
+    report("killed mid-send", **killed, waited=waits, sends=len(run.prospects))
 
 
 def test_two_beats_and_two_workers_send_each_stage_once(stack, sandbox_process):
