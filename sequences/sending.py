@@ -464,8 +464,17 @@ def _last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) ->
     known = {gmail_id for _, _, _, _, gmail_id, _ in rows}
     own = inbound.own_addresses(enrollment.mailbox)
     last_sent_ms = int(last_sent_at.timestamp() * 1000)
-    candidates = []
-    for thread_id in dict.fromkeys(t for t, _, _ in sent):
+    # A new thread from the prospect first, by search; then our threads, the current one last:
+    # a reply is most likely there, and what a read finds is only as fresh as the read.
+    threads = list(dict.fromkeys(t for t, _, _ in reversed(sent)))[::-1]
+    query = f"from:{enrollment.prospect.email} after:{int(sent[0][2].timestamp())}"
+    new_threads = [
+        message_id
+        for message_id, thread_id in client.search(query, limit=20)
+        if thread_id not in threads and message_id not in known
+    ]
+    candidates = [client.headers(message_id, inbound.HEADER_NAMES) for message_id in new_threads]
+    for thread_id in threads:
         for item in client.thread(thread_id, inbound.HEADER_NAMES):
             if (
                 item.id not in known
@@ -475,11 +484,6 @@ def _last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) ->
                 and "SENT" not in item.label_ids
             ):
                 candidates.append(item)
-    query = f"from:{enrollment.prospect.email} after:{int(sent[0][2].timestamp())}"
-    threads = {t for t, _, _ in sent}
-    for message_id, thread_id in client.search(query, limit=20):
-        if thread_id not in threads and message_id not in known:
-            candidates.append(client.headers(message_id, inbound.HEADER_NAMES))
     verdicts = []
     for item in candidates:
         verdict = classifier.classify_headers(list(item.headers.items()))

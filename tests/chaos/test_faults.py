@@ -424,7 +424,7 @@ def test_no_follow_up_after_a_reply_stored_before_the_check(stack, sandbox_proce
     run_to_the_end(stack, run, scale(180, 400))
     on_their_own_thread.join()
 
-    after_an_earlier_reply, windows, reads_to_store = [], [], []
+    after_an_earlier_reply, windows, reads_to_store, round_trips = [], [], [], []
     exchanges = stack.proxy.exchanges()
     for send in stack.proxy.exchanges("POST", SEND):
         thread = json.loads(send.body).get("threadId")
@@ -449,6 +449,7 @@ def test_no_follow_up_after_a_reply_stored_before_the_check(stack, sandbox_proce
         )
         windows.append((send.received_at - last_look.answered_at) * 1000)
         reads_to_store.append((send.forwarded_at - last_look.forwarded_at) * 1000)
+        round_trips.append((last_look.answered_at - last_look.forwarded_at) * 1000)
         prospect = prospect_of(thread)
         reply = control.messages(SENDER, "INBOX").filter(from_header__icontains=prospect).first()
         if reply is not None and reply.internal_date.timestamp() < began:
@@ -471,8 +472,12 @@ def test_no_follow_up_after_a_reply_stored_before_the_check(stack, sandbox_proce
         prospects=len(run.prospects),
         follow_ups_after_a_reply_stored_before_the_check=len(after_an_earlier_reply),
         follow_ups_in_the_last_round_trip=sum(counted.by_prospect[p][2] for p in at_send),
+        # The end of the check (its last answer back) to the send call, as the proxy sees it.
         check_to_send_ms=summary(windows),
-        last_read_to_send_stored_ms=summary(reads_to_store),
+        # The window a reply can fall in unseen: the last read reaching Gmail to the send
+        # reaching Gmail, i.e. that read's round trip plus the gap above.
+        last_read_to_send_ms=summary(reads_to_store),
+        last_read_round_trip_ms=summary(round_trips),
     )
 
 
