@@ -2,7 +2,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format install clean
+.PHONY: run test chaos lint format install clean
 
 ## make run: start web (http://127.0.0.1:8000), worker and beat with the demo team
 run: install
@@ -11,6 +11,10 @@ run: install
 ## make test: the whole suite against real PostgreSQL and Redis (ARGS=... passes pytest options)
 test: install
 	$(PY) -m outreach.local_services test $(ARGS)
+
+## make chaos: the fault tests (real worker, beat, sandbox and Redis processes) at full length
+chaos: install
+	CHAOS=long $(PY) -m outreach.local_services test -m chaos -s $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -162,8 +162,7 @@ def _send(enrollment: Enrollment, claim_token: str) -> str:
         outgoing = _outgoing(enrollment, message, draft)
         if enrollment.has_sent:
             _last_look(client, enrollment, message)
-        looked = time.monotonic()
-        if looked - recorded > gmail.send_window().start_within.total_seconds():
+        if time.monotonic() - recorded > gmail.send_window().start_within.total_seconds():
             # Past its deadline the attempt is given up, so that one found `sending` later can
             # be judged by when it was recorded.
             _give_up(enrollment, claim_token, message, "The last look at the mailbox was slow")
@@ -172,13 +171,6 @@ def _send(enrollment: Enrollment, claim_token: str) -> str:
     except gmail.GmailError as error:
         unsent = message if not (handed_over and error.may_have_landed) else None
         return _failed(enrollment, claim_token, error, unsent)
-    log.info(
-        "email handed to Gmail",
-        extra={
-            "outbound_message": message.pk,
-            "check_to_send_ms": round((time.monotonic() - looked) * 1000, 3),
-        },
-    )
     message.gmail_message_id, message.gmail_thread_id = sent.id, sent.thread_id
     try:
         kept = client.headers(sent.id, ["Message-ID", "Date"]).headers
@@ -727,12 +719,19 @@ def _outgoing(enrollment: Enrollment, message: Message, draft: Draft) -> Outgoin
 
 
 def _give_up(enrollment: Enrollment, claim_token: str, message: Message, why: str) -> None:
-    """Closes this attempt's email as never sent and lets the stage come round again."""
+    """Closes this attempt's email as never sent; the stage comes round again after a backoff
+    (a mailbox slow once is likely slow for a while)."""
     with transaction.atomic():
         _close_unsent(message)
         locked = _lock_claim(enrollment.pk, claim_token)
         if locked is not None:
-            _defer(locked, clock.now(), f"{why}; trying again")
+            attempt = locked.attempts + 1
+            _reschedule(
+                locked,
+                clock.now() + backoff(attempt, cap=MAX_BACKOFF),
+                f"{why}; trying again (attempt {attempt + 1})",
+                retry=True,
+            )
     raise Skip(why.lower())
 
 
@@ -797,15 +796,23 @@ def _jitter() -> timedelta:
 
 
 def _defer(enrollment: Enrollment, not_before, why: str) -> None:
-    """Reschedules the (locked) enrollment, releasing its claim."""
+    """Reschedules the (locked) enrollment at its next send time from `not_before`."""
     window = services.window_of(enrollment.sequence)
-    enrollment.next_action_at = schedule.first_send_time(
-        not_before, window, services.timezone_for(enrollment)
-    )
-    enrollment.claim_token, enrollment.claimed_until = "", None
-    services.record(enrollment, why)
-    enrollment.save(
+    when = schedule.first_send_time(not_before, window, services.timezone_for(enrollment))
+    _reschedule(enrollment, when, why)
+
+
+def _reschedule(locked: Enrollment, when: datetime, event: str, *, retry: bool = False) -> None:
+    """Releases the (locked) enrollment's claim until `when`, with `event` on its timeline;
+    `retry`: this counts as one more attempt at the stage."""
+    if retry:
+        locked.attempts += 1
+    locked.next_action_at = when
+    locked.claim_token, locked.claimed_until = "", None
+    services.record(locked, event)
+    locked.save(
         update_fields=[
+            "attempts",
             "next_action_at",
             "claim_token",
             "claimed_until",
@@ -894,21 +901,11 @@ def _reconcile(
         locked = _lock_claim(enrollment.pk, claim_token)
         if locked is None:
             raise Skip("claim lost")
-        locked.next_action_at = settled
-        locked.claim_token, locked.claimed_until = "", None
-        services.record(
+        _reschedule(
             locked,
+            settled,
             "Gmail has not confirmed an earlier attempt; looking again once it could no longer "
             "arrive, before sending",
-        )
-        locked.save(
-            update_fields=[
-                "next_action_at",
-                "claim_token",
-                "claimed_until",
-                "last_event",
-                "last_event_at",
-            ]
         )
     raise Skip("an earlier attempt may still reach Gmail")
 
