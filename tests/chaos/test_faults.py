@@ -234,28 +234,36 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(
     workers = [stack.worker(concurrency=3), stack.worker(concurrency=3)]
     killed = {"children": 0, "workers": 0}
     lock = threading.Lock()
+    replacing: list[threading.Thread] = []
 
     def kill_the_sender(exchange):
         """Kills the process whose send is on its way to Gmail, which takes 1.5 s to store it:
-        a pool process (its task comes back from the broker at once), or now and then a whole
+        a pool process (its task comes back from the broker at once), or now and then its whole
         worker (its tasks are lost with it; its heartbeat stops)."""
         if exchange.method != "POST" or "/messages/send" not in exchange.path:
             return
+        worker_of = {pid: w for w in workers if w.popen.poll() is None for pid in w.children()}
+        pid = owner_of_connection(exchange.client_port, list(worker_of))
+        if pid is None:
+            return
         with lock:
-            if killed["workers"] < workers_to_kill and killed["children"] >= children_to_kill // 2:
-                victim = next((w for w in workers if w.popen.poll() is None), None)
-                if victim is None:
-                    return
+            whole = (
+                killed["workers"] < workers_to_kill and killed["children"] >= children_to_kill // 2
+            )
+            if whole:
                 killed["workers"] += 1
-                threading.Timer(0.2, replace_worker, (victim,)).start()
+            elif killed["children"] < children_to_kill:
+                killed["children"] += 1
+            else:
                 return
-            if killed["children"] >= children_to_kill:
-                return
-            pids = [pid for w in workers if w.popen.poll() is None for pid in w.children()]
-            pid = owner_of_connection(exchange.client_port, pids)
-            if pid is None:
-                return
-            killed["children"] += 1
+        if whole:
+            worker_of[pid].kill()
+            # Started aside: the proxy goes on carrying the other workers' requests meanwhile.
+            replacing.append(
+                threading.Thread(target=lambda: workers.append(stack.worker(concurrency=3)))
+            )
+            replacing[-1].start()
+            return
         os.kill(pid, signal.SIGKILL)
         # The broker gives the task back (as it does for a killed pool process), and it is
         # taken up at once by an idle process, while Gmail is still storing the email.
@@ -271,10 +279,6 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(
                 "sequences.tasks.send_stage", args=[held.pk, held.claim_token], connection=broker
             )
 
-    def replace_worker(victim):
-        victim.kill()
-        workers.append(stack.worker(concurrency=3))
-
     stack.proxy.on_request(kill_the_sender)
     stack.beat()
     # Due 0.4 s apart, to workers with idle processes: a task the broker gives back is taken
@@ -282,6 +286,8 @@ def test_workers_killed_while_their_send_is_in_flight_send_it_once(
     stagger(run, seconds=0.4)
 
     run_to_the_end(stack, run, scale(180, 600))
+    for thread in replacing:
+        thread.join()
     assert killed == {"children": children_to_kill, "workers": workers_to_kill}
     assert_each_stage_once(stack, run)
     assert reconciled(stack) >= children_to_kill
