@@ -95,6 +95,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def wait_until(condition, seconds: float = 60, every: float = 0.05) -> bool:
+    """Polls `condition` until it holds (True) or `seconds` pass (False): for work another
+    process does."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
 # Real Celery worker ---------------------------------------------------------------------------
 
 

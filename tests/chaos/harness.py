@@ -18,13 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.chaos.proxy import FaultProxy
+from tests.conftest import wait_until
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,15 +54,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, every: float = 0.1) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
-    return True
 
 
 def answers(port: int) -> bool:

@@ -41,9 +41,8 @@ from tests.chaos.harness import (
     Stack,
     owner_of_connection,
     tally,
-    wait_until,
 )
-from tests.conftest import database_url
+from tests.conftest import database_url, wait_until
 from tests.factories import ProspectFactory, UserFactory
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 from tests.sandbox_fixtures import Sandbox as SandboxClient

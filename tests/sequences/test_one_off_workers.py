@@ -1,7 +1,6 @@
 """A bulk email through real worker processes: one is killed mid-run and another takes over;
 every prospect gets one email at most, the cap holds, and redelivered tasks change nothing."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,18 +9,10 @@ from sandbox import control
 from sequences import sending, services
 from sequences.models import Enrollment, Message
 from sequences.tasks import send_stage
+from tests.conftest import wait_until
 from tests.factories import ProspectFactory
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET
 from tests.sequences.test_sending import connect
-
-
-def wait_for(condition, seconds=60, every=0.05):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
-    return True
 
 
 @pytest.mark.worker
@@ -56,7 +47,7 @@ def test_a_bulk_email_survives_a_killed_worker_and_redelivered_tasks_without_a_d
         ),
         prospects=prospects,
     )
-    assert wait_for(lambda: sent.count() >= 3), first.log_path.read_text()[-3000:]
+    assert wait_until(lambda: sent.count() >= 3), first.log_path.read_text()[-3000:]
     first.kill()  # SIGKILL: no goodbye, its task in flight is neither finished nor acknowledged
     first.wait()
     assert sent.count() < 10, "the worker finished before it could be killed"
@@ -76,11 +67,11 @@ def test_a_bulk_email_survives_a_killed_worker_and_redelivered_tasks_without_a_d
         sending.dispatch_due()
         return not Enrollment.objects.filter(sequence=bulk).exclude(claim_token="").exists()
 
-    assert wait_for(settled, every=0.5), second.log_path.read_text()[-3000:]
+    assert wait_until(settled, every=0.5), second.log_path.read_text()[-3000:]
     # The broker hands the dead worker's tasks out again: stale claims, nothing to do.
     for pk, token in claims.items():
         send_stage.delay(pk, token)
-    assert wait_for(lambda: second.log_path.read_text().count("not our claim") >= len(claims))
+    assert wait_until(lambda: second.log_path.read_text().count("not our claim") >= len(claims))
 
     assert sent.count() == 10
     assert control.messages(recruiter.email, "SENT").count() == 10
