@@ -111,3 +111,108 @@ def test_forms_are_protected_against_cross_site_requests(recruiter, password):
         strict.post("/login/", {"username": recruiter.email, "password": password}).status_code
         == 403
     )
+
+
+def test_failures_in_any_capitalisation_count_towards_one_lock_out(
+    client, recruiter, password, settings
+):
+    spellings = [
+        "rick@acme.example",
+        "Rick@acme.example",
+        "RICK@ACME.EXAMPLE",
+        " rick@Acme.example ",
+    ]
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, spellings[i % len(spellings)], "wrong-guess")
+    response = log_in(client, "Rick@Acme.Example", password)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+PROXY = "10.0.0.2"
+
+
+def through_proxy(client, path, data, client_address, forged=""):
+    # What our one proxy passes on: whatever the client sent, then the address it came from.
+    forwarded = f"{forged}, {client_address}" if forged else client_address
+    return client.post(path, data, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_one_proxy_lock_outs_follow_the_clients_address(
+    client, recruiter, password, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    guesser = "198.51.100.7"
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        # A header of its own, different each time, changes nothing.
+        through_proxy(
+            client,
+            "/login/",
+            {"username": recruiter.email, "password": "wrong-guess"},
+            guesser,
+            forged=f"203.0.113.{i}",
+        )
+    credentials = {"username": recruiter.email, "password": password}
+    assert through_proxy(client, "/login/", credentials, guesser).status_code == 429
+    # The colleague behind the same proxy, from another address, is not locked out.
+    assert through_proxy(client, "/login/", credentials, "198.51.100.8").status_code == 302
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_reset_the_lock_out(
+    client, recruiter, password, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/login/",
+            {"username": recruiter.email, "password": "wrong-guess"},
+            REMOTE_ADDR="192.0.2.10",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+    response = client.post(
+        "/login/",
+        {"username": recruiter.email, "password": password},
+        REMOTE_ADDR="192.0.2.10",
+        HTTP_X_FORWARDED_FOR="203.0.113.99",
+    )
+    assert response.status_code == 429
+
+
+def test_behind_one_proxy_rate_limits_follow_the_clients_address(client, committed, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PASSWORD_RESET_RATE = "2/h"
+    statuses = []
+    for i in range(3):
+        with committed():
+            response = through_proxy(
+                client,
+                "/password-reset/",
+                {"email": f"someone{i}@acme.example"},
+                "198.51.100.7",
+                forged=f"203.0.113.{i}",
+            )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 429]
+    with committed():
+        response = through_proxy(
+            client, "/password-reset/", {"email": "other@acme.example"}, "198.51.100.8"
+        )
+    assert response.status_code == 302
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_reset_a_rate_limit(
+    client, committed, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.PASSWORD_RESET_RATE = "2/h"
+    statuses = []
+    for i in range(3):
+        with committed():
+            response = client.post(
+                "/password-reset/",
+                {"email": f"someone{i}@acme.example"},
+                REMOTE_ADDR="192.0.2.10",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+            )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 429]

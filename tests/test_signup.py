@@ -129,3 +129,20 @@ def test_sign_up_attempts_are_throttled(client, committed, settings):
     response = sign_up(client, committed)
     assert response.status_code == 429
     assert not Organization.objects.exists()
+
+
+def test_sign_ups_for_one_email_are_throttled_whatever_address_they_come_from(
+    client, committed, settings, mailoutbox
+):
+    settings.SIGNUP_RATE = "3/h"
+    spellings = ["Peter@Initech.example", "peter@initech.example", "PETER@INITECH.EXAMPLE"]
+    for i, spelling in enumerate(spellings):
+        with committed():
+            response = client.post(
+                "/signup/", {**SIGNUP, "email": spelling}, REMOTE_ADDR=f"192.0.2.{i + 1}"
+            )
+        assert response.status_code == 302
+    with committed():
+        response = client.post("/signup/", SIGNUP, REMOTE_ADDR="192.0.2.99")
+    assert response.status_code == 429
+    assert len(mailoutbox) == 3

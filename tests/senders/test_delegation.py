@@ -371,3 +371,69 @@ def test_google_sign_in_is_not_a_way_into_password_accounts(google, recruiter, c
     response = consent_and_return(client, google, start, account=recruiter.email)
     assert response.status_code == 403
     assert client.get("/senders/").status_code == 302
+
+
+def resend(client, delegation, committed):
+    with committed():
+        return client.post(f"/senders/delegations/{delegation.pk}/resend/", follow=True)
+
+
+def test_resending_to_one_teammate_is_throttled_with_when_to_try_again(
+    recruiter_client, hiring_manager, committed, mailoutbox, settings
+):
+    settings.DELEGATION_REQUESTS_PER_TEAMMATE_PER_DAY = 3
+    request_access(recruiter_client, hiring_manager.email, committed)
+    delegation = Delegation.objects.get()
+    for _ in range(2):
+        assert "Request sent again" in resend(recruiter_client, delegation, committed).text
+
+    page = resend(recruiter_client, delegation, committed).text
+    assert "hana@acme.example has been sent 3 access requests in the last 24 hours." in page
+    assert "You can send another in" in page
+    assert len(mailoutbox) == 3
+    assert delegation.events.filter(kind=DelegationEvent.Kind.RESENT).count() == 2
+
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert "Request sent again" in resend(recruiter_client, delegation, committed).text
+    assert len(mailoutbox) == 4
+
+
+def test_a_teammate_asked_too_often_is_spared_whoever_asks(
+    recruiter_client, recruiter, org, hiring_manager, committed, mailoutbox, settings
+):
+    settings.DELEGATION_REQUESTS_PER_TEAMMATE_PER_DAY = 2
+    request_access(recruiter_client, hiring_manager.email, committed)
+    resend(recruiter_client, Delegation.objects.get(), committed)
+
+    colleague = logged_in(UserFactory(organization=org, email="rita@acme.example"))
+    page = request_access(colleague, hiring_manager.email, committed).text
+    assert "hana@acme.example has been sent 2 access requests in the last 24 hours." in page
+    assert len(mailoutbox) == 2
+    assert Delegation.objects.count() == 1
+
+
+def test_one_requester_cannot_send_request_emails_without_end(
+    recruiter_client, org, committed, mailoutbox, settings
+):
+    settings.DELEGATION_REQUESTS_PER_HOUR = 2
+    for i in range(2):
+        teammate = UserFactory(organization=org, email=f"teammate{i}@acme.example")
+        request_access(recruiter_client, teammate.email, committed)
+
+    def invite_nora():
+        with committed():
+            return recruiter_client.post(
+                "/senders/delegations/invite/",
+                {"full_name": "Nora New", "email": "nora@acme.example"},
+                follow=True,
+            ).text
+
+    page = invite_nora()
+    assert "You have sent 2 access requests in the last hour." in page
+    assert "You can send another in" in page
+    assert len(mailoutbox) == 2
+    assert not User.objects.filter(email="nora@acme.example").exists()
+
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        assert "Invitation sent to nora@acme.example" in invite_nora()
+    assert len(mailoutbox) == 3

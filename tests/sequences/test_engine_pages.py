@@ -61,8 +61,12 @@ def test_outbox_shows_what_each_inbox_sends_in_the_next_day_and_the_cap_used(
 
 
 def test_healthz_reports_overdue_sends_and_messages_stuck_in_sending(
-    client, sequence, recruiter_mailbox
+    client, sequence, recruiter_mailbox, django_user_model
 ):
+    # The details are the operator's (the public answer is up or down).
+    client.force_login(
+        django_user_model.objects.create_superuser(email="ops@outreach.example", password="x")
+    )
     enrollment = EnrollmentFactory(
         sequence=sequence,
         mailbox=recruiter_mailbox,
