@@ -17,7 +17,7 @@ import secrets
 import time
 from datetime import timedelta
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
 from django.core import signing
@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from outreach import clock, remote, workers
+from outreach import clock, mail_headers, remote, workers
 from outreach.backoff import backoff
 from outreach.emails import absolute_url
 from senders import gmail
@@ -457,11 +457,17 @@ def place_notice(notice_id: int) -> bool:
         return False
     mailbox = notice.mailbox
     email = MIMEText(_notice_text(notice), "plain", "utf-8")
-    email["From"] = formataddr((mailbox.display_name or mailbox.owner.full_name, mailbox.email))
-    email["To"] = mailbox.email
-    subject = thread[0].subject
+    # Through mail_headers: a line break in the display name or in the thread's subject (which
+    # may be the prospect's) would start a header of its own or make the notice unplaceable.
+    email["From"] = mail_headers.address(
+        mailbox.display_name or mailbox.owner.full_name, mailbox.email
+    )
+    email["To"] = mail_headers.address("", mailbox.email)
+    subject = mail_headers.header_text(thread[0].subject)
     email["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-    references = [m.rfc822_message_id for m in thread if m.rfc822_message_id]
+    references = [
+        mail_headers.header_text(m.rfc822_message_id) for m in thread if m.rfc822_message_id
+    ]
     if references:
         # Gmail threads an inserted message only when it references one of the thread's.
         email["In-Reply-To"] = references[-1]

@@ -30,14 +30,14 @@ from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 
-from outreach import clock, remote, workers
+from outreach import clock, mail_headers, remote, workers
 from outreach.backoff import backoff
 from outreach.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from senders import gmail
@@ -575,20 +575,23 @@ def build_mime(
     # names and subjects become RFC 2047 encoded words either way.
     # A random boundary of our own spares the generator its search of the body for a safe one.
     email = MIMEMultipart("alternative", boundary=f"=_outreach_{secrets.token_hex(16)}")
-    email["From"] = formataddr((name, address), charset="utf-8")
-    email["To"] = enrollment.prospect.email
+    # Every value through mail_headers: a line break in a display name, a subject or an id read
+    # from a reply would start a header of its own (a Bcc) or make the email unsendable.
+    email["From"] = mail_headers.address(name, address)
+    email["To"] = mail_headers.address("", enrollment.prospect.email)
     if enrollment.bcc:
-        email["Bcc"] = enrollment.bcc
-    email["Subject"] = subject
-    email["Message-ID"] = message_id
+        email["Bcc"] = mail_headers.header_text(enrollment.bcc)
+    email["Subject"] = mail_headers.header_text(subject)
+    email["Message-ID"] = mail_headers.header_text(message_id)
     if date:
-        email["Date"] = date
+        email["Date"] = mail_headers.header_text(date)
     if references:
+        references = [mail_headers.header_text(reference) for reference in references]
         email["In-Reply-To"] = references[-1]
         email["References"] = " ".join(references)
     if unsubscribe_url:
         # RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to the https URI.
-        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe"] = f"<{mail_headers.header_text(unsubscribe_url)}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.attach(MIMEText(rendered.text, "plain", _BODY_CHARSET))
     email.attach(MIMEText(rendered.html, "html", _BODY_CHARSET))

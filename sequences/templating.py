@@ -18,6 +18,7 @@ URL-encoding values, and `validate(..., html=True)` says so at save.
 """
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import nh3
+
+from outreach.mail_headers import header_text
 
 
 class TokenInfo(NamedTuple):
@@ -59,6 +62,11 @@ CUSTOM_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 # uses one needs a real prospect (or shows which token is missing).
 SAMPLE_VALUES: dict[str, str] = {t.name: t.example for t in TOKENS}
 
+# Gmail already clips an email whose HTML passes about 100 KB ("[Message clipped]"), and a
+# recruiting email is a few paragraphs: a body past this is a paste gone wrong (a whole document,
+# an inline image), not an email. It also bounds what every save, preview and send does with it.
+MAX_EMAIL_BYTES = 200 * 1024
+
 
 class TemplateError(ValueError):
     """A template that must not be rendered; the message is meant for the user."""
@@ -75,6 +83,15 @@ class MissingValue(TemplateError):
     def __init__(self, token: str):
         self.token = token
         super().__init__(f"No value for {{{{{token}}}}}")
+
+
+class EmailTooLong(TemplateError):
+    def __init__(self, size: int):
+        self.size = size
+        super().__init__(
+            f"This email is too long ({_file_size(size)}); "
+            f"keep it under {_file_size(MAX_EMAIL_BYTES)}."
+        )
 
 
 @dataclass(frozen=True)
@@ -104,11 +121,19 @@ def find_tokens(template: str, *, html: bool = False) -> list[Token]:
 def validate(template: str, *, html: bool = False) -> list[str]:
     """Every problem in `template`, as messages for the user, in order of position; empty if it
     is fine. Pass `html=True` for a body so that tokens inside tags are reported."""
+    try:
+        _check_size(template)
+    except EmailTooLong as error:
+        return [str(error)]
     tokens, problems = _scan(template, html)
     found = list(problems)
+    # Looking for a close match takes difflib a while: once per spelling, not per occurrence.
+    unknown: dict[str, str] = {}
     for token in tokens:
         if not is_known(token.name):
-            found.append((token.start, _unknown_message(token)))
+            if token.raw not in unknown:
+                unknown[token.raw] = _unknown_message(token)
+            found.append((token.start, unknown[token.raw]))
     messages = [message for _, message in sorted(found, key=lambda p: p[0])]
     return list(dict.fromkeys(messages))
 
@@ -122,8 +147,9 @@ def render(template: str, values: Mapping[str, str | None], *, html: bool) -> st
     """`template` with each token replaced by its value, else its fallback.
 
     In HTML mode values and fallbacks are HTML-escaped; in text mode (subject, plain text) they
-    are inserted as they are. Raises `TemplateError` for a malformed template, `UnknownToken`
-    and `MissingValue` (value None, empty or blank, and no fallback)."""
+    are inserted as they are. Raises `TemplateError` for a malformed template, `EmailTooLong`,
+    `UnknownToken` and `MissingValue` (value None, empty or blank, and no fallback)."""
+    _check_size(template)
     tokens, problems = _scan(template, html)
     if problems:
         raise TemplateError(problems[0][1])
@@ -171,7 +197,8 @@ def render_stage(subject: str, body_html: str, values: Mapping[str, str | None])
     as they are in the text, both from a single substitution."""
     rendered_html = render(body_html, values, html=True)
     return RenderedEmail(
-        subject=_one_line(render(subject, values, html=False)),
+        # The subject becomes a header: a line break from a value must not start another one.
+        subject=header_text(render(subject, values, html=False)),
         html=rendered_html,
         text=html_to_text(rendered_html),
     )
@@ -271,6 +298,7 @@ _BLOCK_TAGS = frozenset(
     | {"table", "tr", "hr", "section", "article", "header", "footer", "address", "figure"}
 )
 _VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area"})
+MAX_NESTING = 64
 _WHITESPACE_RE = re.compile(r"\s+")
 
 
@@ -300,7 +328,9 @@ class _TreeBuilder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         element = _Element(tag, {name: value or "" for name, value in attrs})
         self._open[-1].children.append(element)
-        if tag not in _VOID_TAGS:
+        # Past a depth no email has, what is inside stays at that depth: the text is kept and
+        # the walk over the tree cannot run out of stack.
+        if tag not in _VOID_TAGS and len(self._open) < MAX_NESTING:
             self._open.append(element)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -422,33 +452,65 @@ def _paragraph(text: str) -> str:
 # Parsing.
 
 
+def _check_size(template: str) -> None:
+    if too_long(template):
+        raise EmailTooLong(len(template.encode("utf-8", "surrogatepass")))
+
+
+def too_long(template: str) -> bool:
+    """Over the limit: whoever cleans or converts a body asks first, so that the work done on a
+    pasted document is never more than on an email."""
+    return len(template.encode("utf-8", "surrogatepass")) > MAX_EMAIL_BYTES
+
+
+def _file_size(size: int) -> str:
+    # Rounded up: an email just over the limit must not read as being at it.
+    if size < 1024 * 1024:
+        return f"{math.ceil(size / 1024)} KB"
+    return f"{math.ceil(size / (1024 * 1024) * 10) / 10:.1f} MB"
+
+
 def _scan(template: str, html: bool) -> tuple[list[Token], list[tuple[int, str]]]:
-    """The well-formed tokens and the (position, message) of every syntax problem."""
+    """The well-formed tokens and the (position, message) of every syntax problem.
+
+    One pass, left to right, in time proportional to the text: each "{{", "}}" and tag is looked
+    for once. (Looking for the closing braces again from every "{{", and through every tag for
+    each token, made a long body take minutes of a worker.)"""
     tokens: list[Token] = []
     problems: list[tuple[int, str]] = []
-    tags = _tag_spans(template) if html else []
-    position = 0
-    while (start := template.find("{{", position)) != -1:
-        position = start + 2
-        close = template.find("}}", position)
-        reopen = template.find("{{", position)
+    # Tags come in order and never overlap, so the only one that can hold a token is the first
+    # one not ended before it.
+    tags = iter(_tag_spans(template) if html else ())
+    tag = next(tags, None)
+    start = template.find("{{")
+    # The first "}}" from `start + 2` on, or -1 when there is none left: found again only once
+    # `start` has passed it.
+    close = template.find("}}")
+    while start != -1:
+        # Where the next token starts, whether this one closes or not: its "}}" comes first.
+        reopen = template.find("{{", start + 2)
+        if -1 < close < start + 2:
+            close = template.find("}}", start + 2)
         if close == -1 or -1 < reopen < close:
             problems.append(
                 (start, f'Unclosed "{{{{" at character {start + 1}: "{_snippet(template, start)}"')
             )
+            start = reopen
             continue
         end = close + 2
-        position = end
         raw = template[start:end]
         parsed = _parse_token(template[start + 2 : close], raw, html)
+        while tag is not None and tag[1] <= start:
+            tag = next(tags, None)
         if isinstance(parsed, str):
             problems.append((start, parsed))
-        elif any(tag_start < start < tag_end for tag_start, tag_end in tags):
+        elif tag is not None and tag[0] < start:
             problems.append(
                 (start, f"{raw} can't be used in a link address or another HTML attribute")
             )
         else:
             tokens.append(Token(parsed.name, parsed.fallback, raw, start, end))
+        start = reopen
     return tokens, problems
 
 
@@ -530,12 +592,3 @@ def _value(values: Mapping[str, str | None], name: str) -> str | None:
     if value is None or not value.strip():
         return None
     return value.strip()
-
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    # A subject is a header: a CR or LF from a value must not start another header, and other
-    # control characters have no business in it either.
-    return " ".join(_CONTROL_RE.sub(" ", text).split())

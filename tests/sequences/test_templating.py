@@ -1,10 +1,16 @@
 """Tokens, rendering, sanitizing and the plain-text part: pure functions, no database."""
 
+import gc
+import time
+from collections.abc import Callable
+
 import pytest
 
 from sequences.templating import (
+    MAX_EMAIL_BYTES,
     SAMPLE_VALUES,
     TOKENS,
+    EmailTooLong,
     MissingValue,
     ProspectValues,
     SenderValues,
@@ -338,6 +344,70 @@ def test_validate_stage_checks_the_subject_as_text_and_the_body_as_html():
     assert validate_stage("Hi {{frist_name}}", '<a href="https://x/{{company}}">x</a>') == [
         "Unknown token {{frist_name}} (did you mean {{first_name}}?)",
         "{{company}} can't be used in a link address or another HTML attribute",
+    ]
+
+
+# Long bodies --------------------------------------------------------------------------------------
+
+
+def fastest(run: Callable[[], object], *, enough: float = 0.0) -> float:
+    """Seconds of the fastest of three runs, stopping at the first one within `enough`; without
+    the garbage collector, as timeit does, so that its passes do not blur the measure."""
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(3):
+            began = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - began)
+            if best <= enough:
+                break
+    finally:
+        gc.enable()
+    return best
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("pattern", "html"),
+    [
+        # Opening braces with nothing closing them, in a subject and in a body.
+        ("{{", False),
+        ("{{a", True),
+        # Many tokens between many tags.
+        ("<b>{{first_name}}</b>", True),
+    ],
+)
+def test_scanning_takes_time_in_proportion_to_the_text(pattern, html):
+    # 100 times the text: about 100 times the time when linear, 10,000 times when quadratic
+    # (minutes for the megabyte, so the timeout fails the test first). find_tokens has no size
+    # limit, so this is the scan itself on a text far over it.
+    small = pattern * (10_000 // len(pattern))
+    large = pattern * (1_000_000 // len(pattern))
+    small_seconds = fastest(lambda: find_tokens(small, html=html))
+    large_seconds = fastest(lambda: find_tokens(large, html=html), enough=300 * small_seconds)
+    assert large_seconds / small_seconds < 300
+
+
+def test_a_body_over_the_size_limit_is_refused_with_its_size():
+    body = "<p>" + "a" * 1_200_000 + "</p>"
+    message = "This email is too long (1.2 MB); keep it under 200 KB."
+    assert validate(body, html=True) == [message]
+    assert validate_stage("Hi", body) == [message]
+    with pytest.raises(EmailTooLong, match=r"\(1\.2 MB\)"):
+        render(body, VALUES, html=True)
+    with pytest.raises(TemplateError, match="too long"):
+        render_stage("Hi", body, VALUES)
+
+
+def test_the_size_limit_counts_bytes_and_the_limit_itself_is_fine():
+    at_limit = "a" * MAX_EMAIL_BYTES
+    assert validate(at_limit, html=True) == []
+    assert render(at_limit, {}, html=True) == at_limit
+    # Two bytes each in UTF-8: under the limit in characters, over it in bytes.
+    accented = "é" * (MAX_EMAIL_BYTES // 2 + 1)
+    assert validate(accented, html=True) == [
+        "This email is too long (201 KB); keep it under 200 KB."
     ]
 
 
