@@ -3,6 +3,16 @@
 from .emails import absolute_url, send_product_email
 from .models import Notification, User
 
+MESSAGE_LENGTH = Notification._meta.get_field("message").max_length
+URL_LENGTH = Notification._meta.get_field("url").max_length
+
+
+def _fit(text: str, longest: int) -> str:
+    """`text` as the column can hold it: PostgreSQL refuses null characters in text, and a
+    message too long ends in an ellipsis."""
+    text = text.replace("\x00", "")
+    return text if len(text) <= longest else text[: longest - 1] + "…"
+
 
 def notify(
     user: User,
@@ -13,7 +23,11 @@ def notify(
     in_app: bool = True,
 ) -> Notification | None:
     """Records `message` for `user` (unless `in_app` is off); with `email_subject`, also emails
-    it (after commit)."""
+    it (after commit). A message of any length is told, cut short: what it says (a reply's
+    subject, a name) is not ours to bound, and the alert must not fail for it."""
+    message = _fit(message, MESSAGE_LENGTH)
+    # A link cut short would lead nowhere: without it, the alert is still told.
+    url = url if len(url) <= URL_LENGTH else ""
     notification = (
         Notification.objects.create(
             organization_id=user.organization_id, user=user, message=message, url=url

@@ -207,7 +207,7 @@ class EmailForm(forms.Form):
 
 
 class ProspectForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=254)
     first_name = forms.CharField(required=False, max_length=100)
     last_name = forms.CharField(required=False, max_length=100)
     company = forms.CharField(required=False, max_length=200)
@@ -218,7 +218,9 @@ class ProspectForm(forms.Form):
 
 
 class PasteProspectsForm(forms.Form):
-    lines = forms.CharField(
+    # Not a CharField, which refuses the whole text for one null character: each line is
+    # checked on its own (importing), and a bad one is reported with its number.
+    lines = forms.Field(
         widget=forms.Textarea(attrs={"rows": 6}),
         label="One per line: email, first name, last name, company, title",
     )

@@ -1,24 +1,38 @@
 """Prospects in bulk: pasted lines or a CSV file with its columns mapped. Good rows are kept,
 bad rows are reported (and downloadable) with the reason; one person is one prospect per
-organization whatever the case of their email."""
+organization whatever the case of their email. Whatever a file holds, each problem is its row's
+(a value too long for its column, a null character, a row the csv module cannot read), or the
+whole file's when it is not a table of text; never an error of the database."""
 
 import csv
 import io
+import itertools
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 
+from outreach import permissions
 from outreach.models import User
 
 from .models import Prospect
+from .stats import safe_cell
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
+# The mapping step posts one choice per column, and Django refuses a form of more than
+# DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) fields.
+MAX_COLUMNS = 200
+# A column's name is the key of its custom field, copied into every prospect of the file.
+MAX_COLUMN_NAME = 100
+# Custom fields have no column of their own to bound them; this is a long paragraph.
+MAX_CUSTOM_LENGTH = 1_000
 KEEP_SECONDS = 60 * 60
 FIELDS = [
     ("", "Ignore"),
@@ -30,6 +44,7 @@ FIELDS = [
     ("timezone", "Timezone"),
     ("custom", "Custom field"),
 ]
+LABELS = dict(FIELDS)
 GUESSES = {
     "email": "email",
     "e-mail": "email",
@@ -47,6 +62,7 @@ GUESSES = {
     "timezone": "timezone",
     "time zone": "timezone",
 }
+TOO_LONG_TO_READ = f"a value in it is longer than {csv.field_size_limit():,} characters"
 
 
 @dataclass
@@ -55,6 +71,9 @@ class Mapping:
     fields: dict[str, str]  # column -> one of FIELDS ("custom": the column's name is the key)
 
     def __post_init__(self):
+        # The choices come from a form: anything else would be set on the prospect as is.
+        if set(self.fields.values()) - set(LABELS):
+            raise ValidationError("Choose what each column holds from the list.")
         if list(self.fields.values()).count("email") != 1:
             raise ValidationError("Map exactly one column to Email.")
 
@@ -73,12 +92,17 @@ PASTE_MAPPING = Mapping(
 
 @dataclass
 class Upload:
+    """What a file or a paste holds: its rows, each with its number there (a file's header is
+    row 1, as in a spreadsheet; a paste's first line is 1), and the rows that could not be read,
+    with their number, no values and why."""
+
     header: list[str]
-    rows: list[list[str]]
+    rows: list[tuple[int, list[str]]]
+    unreadable: list[tuple[int, list[str], str]] = field(default_factory=list)
 
     def columns(self) -> list[tuple[int, str, str, str]]:
         """(index, name, first value, likely field) of each column, for the mapping step."""
-        first = self.rows[0] if self.rows else []
+        first = self.rows[0][1] if self.rows else []
         return [
             (
                 i,
@@ -98,22 +122,92 @@ class ImportResult:
     header: list[str] = field(default_factory=list)
 
 
-def parse_pasted(text: str) -> list[list[str]]:
-    rows = []
-    for line in text.splitlines():
-        if line.strip():
-            delimiter = "\t" if "\t" in line else ","
-            rows.append([cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))])
-    return rows
+def _read(reader) -> list[str] | None:
+    """The reader's next record, or None if it cannot be read; StopIteration at the end. With
+    `strict` off, the only error the csv module still raises (it reads null characters since
+    Python 3.11) is a value over its field size limit: that row is lost, not the others."""
+    try:
+        return next(reader)
+    except csv.Error:
+        return None
+
+
+def _records(reader) -> Iterator[tuple[int, list[str] | None]]:
+    for number in itertools.count(1):
+        try:
+            yield number, _read(reader)
+        except StopIteration:
+            return
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
+def _collect(header: list[str], records: Iterable[tuple[int, list[str] | None]]) -> Upload:
+    """The non-blank records as rows, stopping as soon as there are too many."""
+    upload = Upload(header=header, rows=[])
+    for number, cells in records:
+        if cells is None:
+            upload.unreadable.append(
+                (number, [], f"This row could not be read: {TOO_LONG_TO_READ}.")
+            )
+        elif not _blank(cells):
+            upload.rows.append((number, [cell.strip() for cell in cells]))
+        else:
+            continue
+        if len(upload.rows) + len(upload.unreadable) > MAX_ROWS:
+            raise ValidationError(f"At most {MAX_ROWS:,} prospects at a time.")
+    return upload
+
+
+def parse_pasted(text: str) -> Upload:
+    """One prospect a line, its values separated by commas, or by tabs as a spreadsheet copies
+    them."""
+    lines = (
+        (number, _read(csv.reader([line], delimiter="\t" if "\t" in line else ",")))
+        for number, line in enumerate(text.splitlines(), start=1)
+    )
+    return _collect(PASTE_MAPPING.header, lines)
+
+
+def _not_text(text: str) -> bool:
+    """Binary data (a spreadsheet's .xlsx, an image, UTF-16 without its mark) decodes into text
+    full of control characters; a text file has at most a stray one."""
+    sample = text[:4096]
+    controls = sum(1 for char in sample if char < " " and char not in "\t\r\n")
+    return controls * 100 > len(sample)
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
+    # Excel's "Unicode text" is UTF-16 with a byte order mark.
+    encodings = ("utf-16",) if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252")
+    for encoding in encodings:
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationError("The file is not text (UTF-8 or Windows-1252).")
+        if not _not_text(text):
+            return text
+    raise ValidationError(
+        "The file is not a CSV: save it from your spreadsheet as CSV (UTF-8) and upload that."
+    )
+
+
+def _header(cells: list[str]) -> list[str]:
+    if len(cells) > MAX_COLUMNS:
+        raise ValidationError(f"The file has {len(cells):,} columns; at most {MAX_COLUMNS}.")
+    header = []
+    for index, cell in enumerate(cells):
+        name = cell.strip() or f"Column {index + 1}"
+        if len(name) > MAX_COLUMN_NAME or "\x00" in name:
+            raise ValidationError(
+                f"The name of column {index + 1} is longer than {MAX_COLUMN_NAME} characters "
+                "or holds a null character: is the first row the column names?"
+            )
+        # Columns are mapped by name: two of the same name stay two columns.
+        header.append(name if name not in header else f"{name} {index + 1}")
+    return header
 
 
 def read_csv(raw: bytes) -> Upload:
@@ -124,13 +218,18 @@ def read_csv(raw: bytes) -> Upload:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
-    if len(rows) < 2:
+    # newline="": a line break inside quotes is a value's, and old Mac files end lines in CR.
+    records = _records(csv.reader(io.StringIO(text, newline=""), dialect))
+    # The first row that is not blank names the columns; the records after it are the rows.
+    names = next((cells for _, cells in records if cells is None or not _blank(cells)), [])
+    if names is None:
+        raise ValidationError(
+            f"The first row (the column names) could not be read: {TOO_LONG_TO_READ}."
+        )
+    upload = _collect(_header(names), records)
+    if not (upload.rows or upload.unreadable):
         raise ValidationError("The file needs a header row and at least one prospect.")
-    if len(rows) - 1 > MAX_ROWS:
-        raise ValidationError(f"At most {MAX_ROWS:,} prospects per file.")
-    header = [cell.strip() or f"Column {i + 1}" for i, cell in enumerate(rows[0])]
-    return Upload(header=header, rows=[[c.strip() for c in row] for row in rows[1:]])
+    return upload
 
 
 def _key(request, name: str) -> str:
@@ -140,20 +239,50 @@ def _key(request, name: str) -> str:
 
 def store_upload(request, file) -> Upload:
     upload = read_csv(file.read(MAX_BYTES + 1))
-    cache.set(_key(request, "upload"), {"header": upload.header, "rows": upload.rows}, KEEP_SECONDS)
+    cache.set(_key(request, "file"), asdict(upload), KEEP_SECONDS)
     return upload
 
 
 def load_upload(request) -> Upload | None:
-    stored = cache.get(_key(request, "upload"))
+    stored = cache.get(_key(request, "file"))
     return Upload(**stored) if stored else None
 
 
+def _limit(target: str) -> int:
+    return MAX_CUSTOM_LENGTH if target == "custom" else Prospect._meta.get_field(target).max_length
+
+
+def _problems(row: list[str], mapping: Mapping) -> list[str]:
+    """What keeps the row's values out of their columns, all at once."""
+    problems = []
+    columns = len(mapping.header)
+    if any(row[columns:]):
+        values = max(index for index, cell in enumerate(row) if cell) + 1
+        problems.append(
+            f"{values} values for {columns} columns: a value with a comma needs quotes around it."
+        )
+    for column, value in zip(mapping.header, row, strict=False):
+        target = mapping.fields.get(column, "")
+        if not target:
+            continue
+        name = column if target == "custom" else LABELS[target]
+        if target == "email":
+            value = value.lower()  # as stored, and some letters grow when lowercased
+        if "\x00" in value:
+            problems.append(f"{name} contains a null character (invisible): delete it.")
+        elif len(value) > _limit(target):
+            problems.append(f"{name} is longer than {_limit(target):,} characters.")
+    return problems
+
+
 def _clean(row: list[str], mapping: Mapping) -> dict:
+    problems = _problems(row, mapping)
+    if problems:
+        raise ValidationError(problems)
     values: dict = {"custom_fields": {}}
     for index, column in enumerate(mapping.header):
         target = mapping.fields.get(column, "")
-        value = row[index].strip() if index < len(row) else ""
+        value = row[index] if index < len(row) else ""
         if target == "custom" and value:
             values["custom_fields"][column.strip().lower().replace(" ", "_")] = value
         elif target:
@@ -175,11 +304,12 @@ def _clean(row: list[str], mapping: Mapping) -> dict:
 
 
 @transaction.atomic
-def import_rows(user: User, rows: list[list[str]], mapping: Mapping) -> ImportResult:
+def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
     """Creates or completes prospects; a constant number of queries whatever the row count."""
-    result = ImportResult(header=mapping.header)
+    permissions.require(user, permissions.Access.RECRUITER)
+    result = ImportResult(header=mapping.header, errors=list(upload.unreadable))
     cleaned: dict[str, dict] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in upload.rows:
         try:
             values = _clean(row, mapping)
         except ValidationError as exc:
@@ -188,10 +318,12 @@ def import_rows(user: User, rows: list[list[str]], mapping: Mapping) -> ImportRe
         merged = cleaned.setdefault(values["email"], {"custom_fields": {}})
         merged["custom_fields"].update(values.pop("custom_fields"))
         merged.update({k: v for k, v in values.items() if v})
+    result.errors.sort(key=lambda error: error[0])
+    # Any case: a prospect added elsewhere may keep the case it was typed in.
     existing = {
-        p.email: p
-        for p in Prospect.objects.filter(
-            organization_id=user.organization_id, email__in=list(cleaned)
+        p.email.lower(): p
+        for p in Prospect.objects.annotate(lower_email=Lower("email")).filter(
+            organization_id=user.organization_id, lower_email__in=list(cleaned)
         )
     }
     new, changed = [], []
@@ -224,7 +356,7 @@ def errors_csv(request) -> str:
     stored = cache.get(_key(request, "errors")) or {"header": [], "errors": []}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", *stored["header"], "error"])
+    writer.writerow([safe_cell(cell) for cell in ["row", *stored["header"], "error"]])
     for number, row, error in stored["errors"]:
-        writer.writerow([number, *row, error])
+        writer.writerow([safe_cell(cell) for cell in [number, *row, error]])
     return out.getvalue()

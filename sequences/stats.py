@@ -42,6 +42,10 @@ from .models import Enrollment, Message, Sequence, Stage, TrackingEvent
 from .selectors import hidden_sequence_ids
 
 DEFAULT_DAYS = 30
+# The days the page accepts: every day the product could have sent on, and then some. Further
+# out, Python's dates run out: the day after the end, or the default range before it, cannot be
+# computed.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 CHART_BARS = 12
 
 
@@ -384,12 +388,23 @@ def report(user: User, *, start: date, end: date, group: str) -> Report:
     return Report(grouping, start, end, rows)
 
 
+def _in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            f"Choose a day from {FIRST_DAY:%-d %B %Y} to {LAST_DAY:%-d %B %Y}."
+        )
+
+
 class StatsFilter(forms.Form):
     """The page's GET parameters; anything missing or invalid falls back to the default: the
     last DEFAULT_DAYS days, by sequence."""
 
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, validators=[_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, validators=[_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     group = forms.ChoiceField(
         required=False, choices=[(g.name, g.title) for g in GROUPINGS.values()]
     )
@@ -409,7 +424,7 @@ class StatsFilter(forms.Form):
         return {"start": start, "end": end, "group": data.get("group") or "sequence"}
 
 
-def _cell(value) -> str:
+def safe_cell(value) -> str:
     """A spreadsheet must not run a name such as `=HYPERLINK(...)` as a formula."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -432,7 +447,7 @@ def to_csv(report: Report) -> str:
     ]:
         writer.writerow(
             [
-                *(_cell(label) for label in labels),
+                *(safe_cell(label) for label in labels),
                 counts.sent,
                 *(
                     value

@@ -420,3 +420,52 @@ def test_queries_do_not_grow_with_the_data(
         counted.append(len(captured))
     assert counted[:5] == counted[5:]
     assert response.context["report"].total.sent == 42
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # Python's last day: the day after it, where the range ends, does not exist.
+        {"end": "9999-12-31"},
+        # The default range before it would start before Python's first day.
+        {"end": "0001-01-05"},
+        {"start": "0001-01-01", "end": "9999-12-31"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/stats/", "/stats/export.csv"])
+def test_a_day_out_of_range_gives_the_default_range_and_says_why(admin_client, path, params):
+    with time_machine.travel(datetime(2026, 3, 31, 12, tzinfo=UTC), tick=False):
+        response = admin_client.get(path, params)
+
+    assert response.status_code == 200
+    if path == "/stats/":
+        report = response.context["report"]
+        assert (report.start, report.end) == (date(2026, 3, 2), date(2026, 3, 31))
+        assert "Choose a day from 1 January 2000 to 31 December 2099." in response.text
+    else:
+        assert "2026-03-02-to-2026-03-31.csv" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2026-02-30"},
+        {"start": "99999-01-01"},
+        {"end": "\x00"},
+        {"start": "2026-03-01T00:00", "end": "x" * 10_000},
+        {"group": "<script>"},
+    ],
+)
+def test_malformed_parameters_give_the_default_range(admin_client, params):
+    with time_machine.travel(datetime(2026, 3, 31, 12, tzinfo=UTC), tick=False):
+        page = admin_client.get("/stats/", params)
+        export = admin_client.get("/stats/export.csv", params)
+
+    assert (page.status_code, export.status_code) == (200, 200)
+    report = page.context["report"]
+    assert (report.start, report.end, report.grouping.name) == (
+        date(2026, 3, 2),
+        date(2026, 3, 31),
+        "sequence",
+    )
+    assert "<script>" not in page.text
