@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
@@ -200,13 +200,18 @@ class OperatorUserCreationForm(BaseUserCreationForm):
 
 
 class MemberAdminForm(forms.ModelForm):
-    """Role and status changes obey the team's rules (seats, last admin) before they are saved."""
+    """Role and status changes obey the team's rules (seats, last admin) before they are saved.
+    A team admin never changes a teammate's email: with it they could reset the password to an
+    address of their own and send as that teammate. Members change their own, confirmed at the
+    new address; the operator may change one, and that change is recorded with both addresses."""
 
     request = None  # set by UserAdmin.get_form
+    # The operator's view shows the hash, never a field to type one into.
+    password = ReadOnlyPasswordHashField(label="Password")
 
     class Meta:
         model = User
-        fields = ("email", "full_name", "role", "is_active")
+        fields = ("full_name", "role", "is_active")
 
     def clean(self):
         cleaned = super().clean()
@@ -252,7 +257,7 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
         ),
     )
     member_fieldsets = (
-        (None, {"fields": ("email", "full_name", "role")}),
+        (None, {"fields": ("email", "full_name", "role")}),  # email shown read-only
         (
             "Status",
             {
@@ -284,6 +289,10 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if is_operator(request) or obj is None else (*fields, "email")
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.add_fieldsets
@@ -313,6 +322,14 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
         return super().user_change_password(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
+        if change and "email" in form.changed_data:
+            # Only the operator gets here (the field is read-only for team admins). Who had
+            # which address is kept with the change; their sessions end with the old address.
+            self.log_change(
+                request,
+                obj,
+                f"Email changed from {form.initial.get('email')} to {obj.email} by the operator.",
+            )
         if not change or obj.organization_id is None:
             return super().save_model(request, obj, form, change)
         current = User.objects.get(pk=obj.pk)

@@ -77,6 +77,10 @@ class InviteForm(forms.Form):
     )
 
 
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New address", max_length=254)
+
+
 class ProductPasswordResetForm(PasswordResetForm):
     """Django's reset form, delivered like every other product email (through the worker)."""
 

@@ -2,6 +2,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from . import clock
 from .tenancy import TenantQuerySet
@@ -146,6 +147,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff"}
         super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django ends a user's sessions when their password changes, through this hash; the
+        # email is part of it too, so that a changed address ends every session opened under
+        # the old one (whoever changed it, by whatever path).
+        return salted_hmac(
+            "outreach.User.session_auth_hash",
+            f"{self.password}\x00{self.email}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_full_name(self):
         return self.full_name
