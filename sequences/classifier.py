@@ -55,6 +55,7 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
+import nh3
 from flufl.bounce import all_failures
 
 REPLY = "reply"
@@ -417,6 +418,15 @@ class _HtmlText(HTMLParser):
 
 
 def _html_to_text(markup: str) -> str:
+    # What a prospect sends is rewritten well-formed first (nh3, in linear time): Python's
+    # HTMLParser takes time in the square of the length of some malformed markup (CVE-2025-6069),
+    # seconds for a few kilobytes of unclosed tags. Classes stay, for the quote blocks.
+    markup = nh3.clean(
+        markup,
+        attributes={"*": {"class"}},
+        clean_content_tags={"script", "style", "head", "title"},
+        link_rel=None,
+    )
     parser = _HtmlText()
     parser.feed(markup)
     parser.close()

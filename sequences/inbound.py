@@ -9,11 +9,11 @@ from email.utils import parseaddr
 from django.db import transaction
 from django.urls import reverse
 
-from outreach import clock
+from outreach import clock, permissions
 from outreach.models import User
 from outreach.notifications import notify
 
-from . import classifier, schedule, services, signals
+from . import classifier, schedule, selectors, services, signals
 from .models import Enrollment, Message, Prospect, Sequence
 
 STOPPED, DEFERRED, NOTED = "stopped", "deferred", "noted"
@@ -32,8 +32,28 @@ KINDS = {
 }
 
 
+def storable(value: str, column: str) -> str:
+    """What someone wrote, as the Message column holds it: PostgreSQL refuses a null character,
+    and a reply that cannot be stored would never stop the sequence."""
+    return value.replace("\x00", "")[: Message._meta.get_field(column).max_length]
+
+
+def storable_headers(headers: dict[str, str]) -> dict[str, str]:
+    """A message's Message-ID, From, To and Subject, as its Message row keeps them."""
+    return {
+        column: storable(headers.get(name, ""), column)
+        for name, column in (
+            ("message-id", "rfc822_message_id"),
+            ("from", "from_address"),
+            ("to", "to_address"),
+            ("subject", "subject"),
+        )
+    }
+
+
 def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, verdict) -> Message:
     """Stores the message once (by its Gmail id in that mailbox), announcing it; returns it."""
+
     with transaction.atomic():
         message, created = Message.objects.get_or_create(
             mailbox=mailbox,
@@ -45,12 +65,9 @@ def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, 
                 "enrollment": enrollment,
                 "inbound_kind": KINDS.get(verdict.kind, Message.InboundKind.AUTO_REPLY),
                 "gmail_thread_id": item.thread_id,
-                "rfc822_message_id": item.headers.get("message-id", "")[:300],
-                "from_address": item.headers.get("from", "")[:300],
-                "to_address": item.headers.get("to", "")[:300],
-                "subject": item.headers.get("subject", "")[:500],
+                **storable_headers(item.headers),
                 # Gmail's snippet: enough to show in a timeline or a notification.
-                "body_text": item.snippet,
+                "body_text": storable(item.snippet, "body_text"),
                 "sent_at": datetime.fromtimestamp(
                     item.internal_date_ms / 1000, tz=clock.now().tzinfo
                 ),
@@ -127,8 +144,33 @@ def _not_before(locked: Enrollment, verdict) -> datetime | None:
 
 
 def _tell_about_reply(enrollment: Enrollment, message: Message) -> None:
+    """Tells the person who enrolled the prospect and the inbox's owner. Someone who may not see
+    the sequence (the owner who lent the inbox to a confidential one) hears who replied and
+    where, not in what: neither the sequence nor the subject of its emails."""
     mailbox, prospect = enrollment.mailbox, enrollment.prospect
     who = prospect.full_name or prospect.email
+    people = {enrollment.enrolled_by_id: enrollment.enrolled_by, mailbox.owner_id: mailbox.owner}
+    for person in people.values():
+        if selectors.sees_traces_of(person, enrollment.sequence):
+            _tell(person, *_reply_alert(enrollment, message, who))
+        else:
+            # The prospect's page if their role opens it; else the reply in their own Gmail.
+            url = (
+                reverse("sequences:prospect", args=[prospect.pk])
+                if permissions.allows(person, permissions.Access.RECRUITER)
+                else message.gmail_url
+            )
+            _tell(
+                person,
+                f"{who} replied to an email sent from {mailbox.email}.",
+                url,
+                f"{who} replied",
+            )
+
+
+def _reply_alert(enrollment: Enrollment, message: Message, who: str) -> tuple[str, str, str]:
+    """The whole alert: its text, its link and its email subject."""
+    mailbox = enrollment.mailbox
     inbox = (
         f" (in {mailbox.owner.full_name}'s inbox, {mailbox.email})"
         if mailbox.owner_id != enrollment.enrolled_by_id
@@ -136,13 +178,11 @@ def _tell_about_reply(enrollment: Enrollment, message: Message) -> None:
     )
     if enrollment.sequence.kind == Sequence.Kind.ONE_OFF:
         text = f"{who} replied to your email{inbox}: {message.subject}"
-        url = reverse("sequences:prospect", args=[prospect.pk])
+        url = reverse("sequences:prospect", args=[enrollment.prospect_id])
     else:
         text = f"{who} replied to {enrollment.sequence.name}{inbox}: {message.subject}"
         url = reverse("sequences:timeline", args=[enrollment.pk])
-    people = {enrollment.enrolled_by_id: enrollment.enrolled_by, mailbox.owner_id: mailbox.owner}
-    for person in people.values():
-        _tell(person, text, url, f"{who} replied: {message.subject}")
+    return text, url, f"{who} replied: {message.subject}"
 
 
 def _tell(person: User, text: str, url: str, subject: str) -> None:

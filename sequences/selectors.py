@@ -8,10 +8,21 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
-from outreach import clock
+from outreach import clock, permissions
 from outreach.models import User
 from outreach.tenancy import scope_to_user
 from senders import gmail
@@ -28,6 +39,8 @@ def _sees_all(user: User) -> bool:
 def visible_sequences(user: User) -> QuerySet[Sequence]:
     """Sequences proper: one-off emails have their own pages (`one_off_emails`)."""
     sequences = scope_to_user(Sequence, user).filter(kind=Sequence.Kind.SEQUENCE)
+    if not permissions.allows(user, permissions.Access.RECRUITER):
+        return sequences.none()  # a sender-only teammate lends an inbox, sees no sequence
     if _sees_all(user):
         return sequences
     shared_with_user = SequenceShare.objects.filter(user=user).values("sequence_id")
@@ -37,9 +50,12 @@ def visible_sequences(user: User) -> QuerySet[Sequence]:
 
 
 def hidden_sequence_ids(user: User):
-    """Confidential sequences `user` may not see: a subquery for excluding their traces."""
+    """Confidential sequences `user` may not see: a subquery for excluding their traces. A
+    sender-only teammate, who lends an inbox and nothing more, sees none of the team's."""
     if _sees_all(user):
         return Sequence.objects.none().values("pk")
+    if not permissions.allows(user, permissions.Access.RECRUITER):
+        return scope_to_user(Sequence, user).values("pk")
     shared_with_user = SequenceShare.objects.filter(user=user).values("sequence_id")
     return (
         scope_to_user(Sequence, user)
@@ -50,8 +66,25 @@ def hidden_sequence_ids(user: User):
     )
 
 
+def hidden_from(user: User, sequence_field: str = "sequence") -> ExpressionWrapper:
+    """An annotation, True on a row whose sequence (reached through `sequence_field`) is a
+    confidential one `user` may not see: for a warning that must mention such a row without
+    naming what it belongs to."""
+    return ExpressionWrapper(
+        Q(**{f"{sequence_field}__in": hidden_sequence_ids(user)}), output_field=BooleanField()
+    )
+
+
+def sees_traces_of(user: User, sequence: Sequence) -> bool:
+    """May `user` be told of what `sequence` did under its name (its enrollments, emails and
+    replies)? The rule of `hidden_sequence_ids`, for one sequence."""
+    return not hidden_sequence_ids(user).filter(pk=sequence.pk).exists()
+
+
 def can_edit(user: User, sequence: Sequence) -> bool:
     if sequence.organization_id != user.organization_id:
+        return False
+    if not permissions.allows(user, permissions.Access.RECRUITER):
         return False
     return (
         _sees_all(user)

@@ -191,10 +191,7 @@ def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
                 "direction": Message.Direction.OUTBOUND,
                 "status": Message.Status.SENT,
                 "gmail_thread_id": item.thread_id,
-                "rfc822_message_id": item.headers.get("message-id", "")[:300],
-                "from_address": item.headers.get("from", "")[:300],
-                "to_address": item.headers.get("to", "")[:300],
-                "subject": item.headers.get("subject", "")[:500],
+                **inbound.storable_headers(item.headers),
                 "sent_at": clock.now(),
             },
         )
