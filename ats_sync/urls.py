@@ -1,5 +1,7 @@
 from django.urls import path
 
+from outreach.permissions import Access, state_rules
+
 from .views import log, pause, settings
 
 app_name = "ats_sync"
@@ -14,3 +16,18 @@ urlpatterns = [
     path("ats/prospects/<int:prospect_id>/sync/", log.prospect_sync, name="prospect_sync"),
     path("ats/pause/<str:token>/", pause.pause, name="pause"),
 ]
+
+state_rules(
+    app_name,
+    {
+        "settings": Access.ADMIN,
+        "test_connection": Access.ADMIN,
+        "find_users": Access.ADMIN,
+        "map_user": Access.ADMIN,
+        "log": Access.ADMIN,
+        "retry": Access.ADMIN,
+        # Resuming sync for a candidate, from the prospect's page.
+        "prospect_sync": Access.RECRUITER,
+        "pause": Access.PUBLIC,
+    },
+)

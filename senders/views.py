@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -47,7 +46,6 @@ def _oauth_problem(request, message: str, status: int = 400):
 # Sender settings -----------------------------------------------------------------------------
 
 
-@login_required
 @require_GET
 def settings_page(request):
     user = request.user
@@ -72,7 +70,6 @@ def settings_page(request):
     )
 
 
-@login_required
 @require_POST
 def connect(request):
     form = ConnectForm(request.POST)
@@ -169,7 +166,6 @@ def _own_mailbox(request, pk) -> Mailbox:
     return get_for_user_or_404(Mailbox, request.user, pk=pk, owner=request.user)
 
 
-@login_required
 @require_POST
 def disconnect(request, pk):
     mailbox = _own_mailbox(request, pk)
@@ -178,7 +174,6 @@ def disconnect(request, pk):
     return redirect("senders:settings")
 
 
-@login_required
 @require_POST
 def check(request, pk):
     mailbox = _own_mailbox(request, pk)
@@ -207,7 +202,6 @@ def _form_action(request, form_class, action, success):
     return redirect("senders:settings")
 
 
-@login_required
 @require_POST
 def request_access(request):
     return _form_action(
@@ -218,7 +212,6 @@ def request_access(request):
     )
 
 
-@login_required
 @require_POST
 def invite(request):
     return _form_action(
@@ -250,7 +243,6 @@ def _decide(request, action, delegation):
     return True
 
 
-@login_required
 @require_POST
 def resend(request, pk):
     delegation = _party_delegation(request, pk, delegate=request.user)
@@ -259,7 +251,6 @@ def resend(request, pk):
     return redirect("senders:settings")
 
 
-@login_required
 @require_POST
 def approve(request, pk):
     delegation = _party_delegation(request, pk, grantor=request.user)
@@ -276,7 +267,6 @@ def approve(request, pk):
     return redirect("senders:settings")
 
 
-@login_required
 @require_POST
 def reject(request, pk):
     delegation = _party_delegation(request, pk, grantor=request.user)
@@ -285,7 +275,6 @@ def reject(request, pk):
     return redirect("senders:settings")
 
 
-@login_required
 @require_POST
 def revoke(request, pk):
     delegation = _party_delegation(request, pk)

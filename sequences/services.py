@@ -9,9 +9,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Max, Q
 
-from outreach import clock
+from outreach import clock, permissions
 from outreach.compiled import CompiledInsert
 from outreach.models import User
+from outreach.permissions import Access
 from outreach.validators import email_list
 from senders import services as senders
 from senders.models import Mailbox, SendAsAlias
@@ -33,6 +34,7 @@ from .models import (
 
 
 def _require_editor(user: User, sequence: Sequence) -> None:
+    permissions.require(user, Access.RECRUITER)
     if not selectors.can_edit(user, sequence):
         raise PermissionDenied("Only the owner, editors and admins change this sequence.")
 
@@ -54,8 +56,18 @@ def check_sender(user: User, mailbox: Mailbox | None, alias: SendAsAlias | None)
         raise ValidationError(f"{alias.email} is not a verified address of {mailbox.email}.")
 
 
+def _check_name(name: str) -> None:
+    longest = Sequence._meta.get_field("name").max_length
+    if len(name) > longest:
+        raise ValidationError(f"A sequence name is at most {longest} characters.")
+    if "\x00" in name:
+        raise ValidationError("A sequence name cannot contain a null character.")
+
+
 @transaction.atomic
 def create_sequence(*, by: User, name: str) -> Sequence:
+    permissions.require(by, Access.RECRUITER)
+    _check_name(name)
     sequence = Sequence.objects.create(
         organization_id=by.organization_id,
         owner=by,
@@ -92,8 +104,14 @@ def update_sequence(*, sequence: Sequence, by: User, **changes) -> Sequence:
     unknown = set(changes) - set(SEQUENCE_FIELDS)
     if unknown:
         raise ValueError(f"Not sequence settings: {sorted(unknown)}")
+    if "name" in changes:
+        _check_name(changes["name"])
     if "bcc" in changes:
         changes["bcc"] = email_list(changes["bcc"])
+        # Written out as "a, b", the list can outgrow what was typed.
+        longest = Sequence._meta.get_field("bcc").max_length
+        if len(changes["bcc"]) > longest:
+            raise ValidationError(f"The BCC addresses come to more than {longest} characters.")
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     mailbox = changes.get("sender_mailbox", sequence.sender_mailbox)
@@ -131,6 +149,7 @@ def set_archived(*, sequence: Sequence, by: User, archived: bool) -> None:
 
 @transaction.atomic
 def clone_sequence(*, sequence: Sequence, by: User) -> Sequence:
+    permissions.require(by, Access.RECRUITER)
     if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
         raise PermissionDenied
     stages = list(sequence.stages.order_by("position"))
@@ -170,6 +189,8 @@ def check_stage(stage: Stage) -> None:
 def save_stage(*, stage: Stage, by: User) -> Stage:
     _require_editor(by, stage.sequence)
     if stage.kind == Stage.Kind.EMAIL:
+        if templating.too_long(stage.body_html):
+            raise ValidationError(str(templating.EmailTooLong(len(stage.body_html.encode()))))
         stage.body_html = templating.sanitize_html(stage.body_html)
         stage.body_text = templating.html_to_text(stage.body_html)
         stage.manual_kind, stage.instructions = "", ""
@@ -296,6 +317,7 @@ PROSPECT_FIELDS = ("first_name", "last_name", "company", "title", "timezone")
 def upsert_prospect(*, by: User, email: str, **fields) -> tuple[Prospect, bool]:
     """Creates the prospect, or fills in the given fields of the one with that email (any case):
     one person, one row per organization."""
+    permissions.require(by, Access.RECRUITER)
     email = email.strip().lower()
     validate_email(email)
     custom = fields.pop("custom_fields", None) or {}
@@ -314,6 +336,9 @@ def upsert_prospect(*, by: User, email: str, **fields) -> tuple[Prospect, bool]:
         if value:
             setattr(prospect, name, value.strip())
     prospect.custom_fields = {**prospect.custom_fields, **{k: v for k, v in custom.items() if v}}
+    # Lengths against the columns (validate_email allows 320 characters, the column 254): a
+    # ValidationError names the field, where the database would only fail.
+    prospect.clean_fields(exclude=["organization", "created_by"])
     prospect.save()
     return prospect, created
 
@@ -368,24 +393,38 @@ def check_enrollment(
         if sequence.pk
         else set()
     )
+    # A confidential sequence `by` may not see is only said to exist: neither its name nor who
+    # enrolled the prospect in it, nor who emailed from it, which would point to it as well.
     elsewhere: dict[int, list[str]] = {}
-    for prospect_id, kind, name, owner in (
+    for prospect_id, kind, name, owner, hidden in (
         Enrollment.objects.filter(prospect_id__in=ids, status__in=Enrollment.OPEN)
         .exclude(sequence_id=sequence.pk)
-        .values_list("prospect_id", "sequence__kind", "sequence__name", "enrolled_by__full_name")
+        .annotate(hidden=selectors.hidden_from(by))
+        .values_list(
+            "prospect_id", "sequence__kind", "sequence__name", "enrolled_by__full_name", "hidden"
+        )
     ):
-        what = f"a scheduled email “{name}”" if kind == Sequence.Kind.ONE_OFF else name
-        elsewhere.setdefault(prospect_id, []).append(f"{what} ({owner})")
+        if hidden:
+            what = "a sequence you cannot see"
+        elif kind == Sequence.Kind.ONE_OFF:
+            what = f"a scheduled email “{name}” ({owner})"
+        else:
+            what = f"{name} ({owner})"
+        elsewhere.setdefault(prospect_id, []).append(what)
     listed = donotcontact.listed(sequence.organization_id, [p.email for p in prospects])
     days = sequence.organization.recent_contact_days
     recent: dict[int, set[str]] = {}
-    for prospect_id, sender in Message.objects.filter(
-        prospect_id__in=ids,
-        direction=Message.Direction.OUTBOUND,
-        status=Message.Status.SENT,
-        sent_at__gte=clock.now() - timedelta(days=days),
-    ).values_list("prospect_id", "sent_by__full_name"):
-        recent.setdefault(prospect_id, set()).add(sender or "a teammate")
+    for prospect_id, sender, hidden in (
+        Message.objects.filter(
+            prospect_id__in=ids,
+            direction=Message.Direction.OUTBOUND,
+            status=Message.Status.SENT,
+            sent_at__gte=clock.now() - timedelta(days=days),
+        )
+        .annotate(hidden=selectors.hidden_from(by, "enrollment__sequence"))
+        .values_list("prospect_id", "sent_by__full_name", "hidden")
+    ):
+        recent.setdefault(prospect_id, set()).add("a teammate" if hidden or not sender else sender)
 
     outcomes = []
     for prospect in prospects:
@@ -402,7 +441,9 @@ def check_enrollment(
         elif missing:
             outcome.refused = "No value for " + ", ".join(f"{{{{{m}}}}}" for m in missing) + "."
         if prospect.pk in elsewhere:
-            outcome.warnings.append("Also active in " + "; ".join(elsewhere[prospect.pk]) + ".")
+            # Once for several sequences the recruiter cannot see.
+            places = dict.fromkeys(elsewhere[prospect.pk])
+            outcome.warnings.append("Also active in " + "; ".join(places) + ".")
         if prospect.pk in recent:
             outcome.warnings.append(
                 f"Emailed in the last {days} days by "
@@ -423,6 +464,7 @@ def enroll(
     alias: SendAsAlias | None = None,
     start_at: datetime | None = None,
 ) -> EnrollmentReport:
+    permissions.require(by, Access.RECRUITER)
     if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
         raise PermissionDenied
     check_sender(by, mailbox, alias)
@@ -589,6 +631,7 @@ def mark_responded(*, enrollment: Enrollment, by: User) -> bool:
 def set_do_not_contact(*, prospect: Prospect, by: User, on: bool) -> int:
     """Marks (or clears) do-not-contact; marking stops every open enrollment of the prospect at
     once, rather than at its next send. Returns how many stopped."""
+    permissions.require(by, Access.RECRUITER)
     Prospect.objects.filter(pk=prospect.pk).update(do_not_contact=on)
     prospect.do_not_contact = on
     if not on:
@@ -636,6 +679,7 @@ def remove_enrollment(*, enrollment: Enrollment, by: User) -> bool:
 
 
 def _require_editor_or_sender(user: User, enrollment: Enrollment) -> None:
+    permissions.require(user, Access.RECRUITER)
     if enrollment.enrolled_by_id != user.pk and not selectors.can_edit(user, enrollment.sequence):
         raise PermissionDenied("Only the sender, the sequence's editors and admins change this.")
 
@@ -728,6 +772,7 @@ def open_due_tasks() -> int:
 
 @transaction.atomic
 def complete_task(*, task: Task, by: User, skipped: bool = False) -> Task:
+    permissions.require(by, Access.RECRUITER)
     task = Task.objects.select_for_update(of=("self",)).select_related("enrollment").get(pk=task.pk)
     if task.assignee_id != by.pk and not selectors.can_edit(by, task.enrollment.sequence):
         raise PermissionDenied
@@ -789,6 +834,7 @@ HANDED_OVER_CAUSES = (
 def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> dict:
     """Offboarding: the departed user's sequences go to `to`, and their enrollments are sent by
     `to` from `mailbox`, then resume."""
+    permissions.require(by, Access.ADMIN)
     if not by.is_org_admin or departed.organization_id != by.organization_id:
         raise PermissionDenied("Only the team's admins hand over a departed teammate's work.")
     if to.organization_id != by.organization_id or not to.is_active:
@@ -844,14 +890,19 @@ def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
         timezone="UTC",
         **ANY_TIME,
     )
-    body = templating.sanitize_html(draft.body_html)
+    if templating.too_long(draft.body_html):
+        # Left as written: the draft's check says it is too long, without cleaning it first.
+        body, text = draft.body_html, ""
+    else:
+        body = templating.sanitize_html(draft.body_html)
+        text = templating.html_to_text(body)
     return Stage(
         sequence=sequence,
         position=0,
         kind=Stage.Kind.EMAIL,
         subject=draft.subject.strip(),
         body_html=body,
-        body_text=templating.html_to_text(body),
+        body_text=text,
     )
 
 
@@ -907,6 +958,7 @@ def send_one_off(
     """Queues one personalized email per prospect, now or at `send_at`; the engine sends them
     under the mailbox's cap. A prospect who may not be written to is kept with the reason and
     gets nothing; when that is everyone, nothing is queued and ValidationError says why."""
+    permissions.require(by, Access.RECRUITER)
     if not prospects:
         raise ValidationError("Choose at least one prospect.")
     check = check_one_off(by=by, draft=draft, prospects=prospects)

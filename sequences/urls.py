@@ -1,5 +1,7 @@
 from django.urls import path
 
+from outreach.permissions import Access, state_rules
+
 from . import views
 
 app_name = "sequences"
@@ -52,3 +54,20 @@ urlpatterns = [
     path("t/c/<str:token>/", views.track_click, name="track_click"),
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
+
+# The team's work is for recruiters (and admins); offboarding a teammate is an admin's; the
+# signed links in emails are anyone's.
+state_rules(
+    app_name,
+    {
+        **{
+            pattern.name: Access.RECRUITER
+            for pattern in urlpatterns
+            if pattern.name not in ("hand_over", "track_open", "track_click", "unsubscribe")
+        },
+        "hand_over": Access.ADMIN,
+        "track_open": Access.PUBLIC,
+        "track_click": Access.PUBLIC,
+        "unsubscribe": Access.PUBLIC,
+    },
+)

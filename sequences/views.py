@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -53,7 +52,6 @@ def _errors(request, exc: ValidationError):
 # Sequences -------------------------------------------------------------------------------------
 
 
-@login_required
 @require_GET
 def sequence_list(request):
     archived = request.GET.get("archived") == "1"
@@ -69,11 +67,14 @@ def sequence_list(request):
     )
 
 
-@login_required
 @require_POST
 def sequence_create(request):
     name = request.POST.get("name", "").strip() or "Untitled sequence"
-    sequence = services.create_sequence(by=request.user, name=name)
+    try:
+        sequence = services.create_sequence(by=request.user, name=name)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("sequences:list")
     return redirect("sequences:detail", sequence.pk)
 
 
@@ -85,7 +86,6 @@ def _settings_form(request, sequence, data=None):
     )
 
 
-@login_required
 @require_GET
 def sequence_detail(request, pk):
     sequence = _sequence(request, pk)
@@ -113,7 +113,6 @@ def sequence_detail(request, pk):
     )
 
 
-@login_required
 @require_POST
 def sequence_settings(request, pk):
     sequence = _sequence(request, pk, edit=True)
@@ -136,7 +135,6 @@ def sequence_settings(request, pk):
     return redirect("sequences:detail", sequence.pk)
 
 
-@login_required
 @require_POST
 def sequence_shares(request, pk):
     sequence = _sequence(request, pk, edit=True)
@@ -148,7 +146,6 @@ def sequence_shares(request, pk):
     return redirect("sequences:detail", sequence.pk)
 
 
-@login_required
 @require_POST
 def sequence_clone(request, pk):
     copy = services.clone_sequence(sequence=_sequence(request, pk), by=request.user)
@@ -156,7 +153,6 @@ def sequence_clone(request, pk):
     return redirect("sequences:detail", copy.pk)
 
 
-@login_required
 @require_POST
 def sequence_archive(request, pk):
     sequence = _sequence(request, pk, edit=True)
@@ -166,7 +162,6 @@ def sequence_archive(request, pk):
     return redirect("sequences:detail", sequence.pk)
 
 
-@login_required
 @require_POST
 def sequence_pause(request, pk):
     sequence = _sequence(request, pk, edit=True)
@@ -189,7 +184,6 @@ def _stage(request, pk, stage_pk):
     )
 
 
-@login_required
 @require_POST
 def stage_add(request, pk):
     sequence = _sequence(request, pk, edit=True)
@@ -210,7 +204,6 @@ def stage_add(request, pk):
     return redirect(f"{reverse('sequences:detail', args=[sequence.pk])}#stage-{stage.pk}")
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def stage_edit(request, pk, stage_pk):
     stage = _stage(request, pk, stage_pk)
@@ -238,7 +231,6 @@ def stage_edit(request, pk, stage_pk):
     )
 
 
-@login_required
 @require_POST
 def stage_delete(request, pk, stage_pk):
     stage = _stage(request, pk, stage_pk)
@@ -249,7 +241,6 @@ def stage_delete(request, pk, stage_pk):
     return redirect("sequences:detail", pk)
 
 
-@login_required
 @require_POST
 def stage_move(request, pk, stage_pk):
     stage = _stage(request, pk, stage_pk)
@@ -265,7 +256,6 @@ def stage_move(request, pk, stage_pk):
     return redirect("sequences:detail", pk)
 
 
-@login_required
 @require_GET
 def stage_preview(request, pk, stage_pk):
     """The stage as one prospect would receive it from one sender (htmx fragment)."""
@@ -297,7 +287,6 @@ def stage_preview(request, pk, stage_pk):
 # Enrollments -------------------------------------------------------------------------------------
 
 
-@login_required
 @require_POST
 def enroll(request, pk):
     sequence = _sequence(request, pk)
@@ -356,7 +345,6 @@ ENROLLMENT_ACTIONS = {
 }
 
 
-@login_required
 @require_POST
 def enrollment_action(request, pk, action):
     if action not in ENROLLMENT_ACTIONS:
@@ -372,15 +360,17 @@ def enrollment_action(request, pk, action):
 # Prospects -----------------------------------------------------------------------------------
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def prospect_list(request):
     form = ProspectForm(request.POST or None, prefix="one")
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        prospect, created = services.upsert_prospect(by=request.user, **data)
-        messages.success(request, f"{prospect.email} {'added' if created else 'updated'}.")
-        return redirect("sequences:prospects")
+        try:
+            prospect, created = services.upsert_prospect(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{prospect.email} {'added' if created else 'updated'}.")
+            return redirect("sequences:prospects")
     search = request.GET.get("q", "").strip()
     return render(
         request,
@@ -396,21 +386,24 @@ def prospect_list(request):
     )
 
 
-@login_required
 @require_POST
 def prospect_paste(request):
     form = PasteProspectsForm(request.POST, prefix="paste")
-    if form.is_valid():
-        result = importing.import_rows(
-            request.user,
-            importing.parse_pasted(form.cleaned_data["lines"]),
-            importing.PASTE_MAPPING,
-        )
-        return render(request, "sequences/import_result.html", {"result": result})
-    return redirect("sequences:prospects")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:prospects")
+    try:
+        pasted = importing.parse_pasted(form.cleaned_data["lines"])
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("sequences:prospects")
+    result = importing.import_rows(request.user, pasted, importing.PASTE_MAPPING)
+    # The page offers these rows as a CSV too.
+    importing.keep_errors(request, result)
+    return render(request, "sequences/import_result.html", {"result": result})
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def prospect_import(request):
     """CSV upload in two steps: read the file and map its columns, then import."""
@@ -427,6 +420,10 @@ def prospect_import(request):
                 "sequences/import_mapping.html",
                 {"upload": upload, "fields": importing.FIELDS},
             )
+        # A file the form refuses (an empty one) is said so, not taken for an earlier upload.
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:prospects")
     upload = importing.load_upload(request)
     if upload is None:
         return redirect("sequences:prospects")
@@ -435,7 +432,7 @@ def prospect_import(request):
     }
     try:
         result = importing.import_rows(
-            request.user, upload.rows, importing.Mapping(upload.header, mapping)
+            request.user, upload, importing.Mapping(upload.header, mapping)
         )
     except ValidationError as exc:
         _errors(request, exc)
@@ -446,7 +443,6 @@ def prospect_import(request):
     return render(request, "sequences/import_result.html", {"result": result})
 
 
-@login_required
 @require_GET
 def prospect_import_errors(request):
     response = HttpResponse(importing.errors_csv(request), content_type="text/csv")
@@ -454,7 +450,6 @@ def prospect_import_errors(request):
     return response
 
 
-@login_required
 @require_GET
 def prospect_detail(request, pk):
     prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
@@ -465,7 +460,6 @@ def prospect_detail(request, pk):
     )
 
 
-@login_required
 @require_POST
 def prospect_dnc(request, pk):
     prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
@@ -477,7 +471,6 @@ def prospect_dnc(request, pk):
     return redirect("sequences:prospect", prospect.pk)
 
 
-@login_required
 @require_POST
 def prospects_enroll(request):
     """From a selection on the prospect list: choose the sequence, then the sender and start."""
@@ -522,7 +515,6 @@ def _prospects(request, ids) -> list[Prospect]:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def email_compose(request):
     """Writes one email to a prospect (?prospect=<id>) or to a selection of the prospect list
@@ -561,7 +553,6 @@ def email_compose(request):
     )
 
 
-@login_required
 @require_POST
 def email_preview(request):
     """The compose page's live preview (htmx): the email as one of its prospects would get it,
@@ -590,7 +581,6 @@ def email_preview(request):
     return render(request, "sequences/_email_preview.html", context)
 
 
-@login_required
 @require_GET
 def email_list(request):
     return render(
@@ -600,7 +590,6 @@ def email_list(request):
     )
 
 
-@login_required
 @require_GET
 def email_detail(request, pk):
     """A one-off email and where it stands for each prospect; the htmx fragment refreshes
@@ -624,7 +613,6 @@ def email_detail(request, pk):
     return render(request, template, context)
 
 
-@login_required
 @require_POST
 def email_cancel(request, pk):
     """Cancels the email to one prospect (`recipient`), or to every prospect still waiting."""
@@ -644,13 +632,11 @@ def email_cancel(request, pk):
 # Tasks -------------------------------------------------------------------------------------------
 
 
-@login_required
 @require_GET
 def task_list(request):
     return render(request, "sequences/tasks.html", {"tasks": selectors.open_tasks(request.user)})
 
 
-@login_required
 @require_POST
 def task_complete(request, pk):
     task = get_for_user_or_404(Task.objects.select_related("stage"), request.user, pk=pk)
@@ -661,11 +647,8 @@ def task_complete(request, pk):
 # Offboarding ---------------------------------------------------------------------------------
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def hand_over(request, user_pk):
-    if not request.user.is_org_admin:
-        raise PermissionDenied
     departed = get_for_user_or_404(User, request.user, pk=user_pk)
     members = scope_to_user(User, request.user).filter(is_active=True).exclude(pk=departed.pk)
     mailboxes = (
@@ -698,7 +681,6 @@ def hand_over(request, user_pk):
     )
 
 
-@login_required
 @require_GET
 def enrollment_timeline(request, pk):
     enrollment = _enrollment(request, pk)
@@ -713,7 +695,6 @@ def enrollment_timeline(request, pk):
     )
 
 
-@login_required
 @require_GET
 def outbox(request):
     return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})
@@ -784,7 +765,6 @@ def _stats_report(request):
     return filters, stats.report(request.user, **filters.period())
 
 
-@login_required
 @require_GET
 def stats_page(request):
     filters, report = _stats_report(request)
@@ -800,7 +780,6 @@ def stats_page(request):
     )
 
 
-@login_required
 @require_GET
 def stats_export(request):
     _, report = _stats_report(request)

@@ -32,6 +32,7 @@ NON_OBJECT_PARAMS = {"app_label", "url"}  # admin's app index and its catch-all
 SIGNED_TOKEN_ROUTES = {
     "signup/confirm/<str:token>/",
     "invitations/<str:token>/",
+    "account/email/<str:token>/",
     "password-reset/<uidb64>/<token>/",
     "senders/review/<str:token>/",
     "t/o/<str:token>.gif",
