@@ -98,6 +98,16 @@ SEQUENCE_FIELDS = (
 )
 
 
+def bcc_list(raw: str) -> str:
+    """The BCC addresses as stored ("a, b"), refused when they outgrow the column."""
+    addresses = email_list(raw)
+    # Written out as "a, b", the list can outgrow what was typed.
+    longest = Sequence._meta.get_field("bcc").max_length
+    if len(addresses) > longest:
+        raise ValidationError(f"The BCC addresses come to more than {longest} characters.")
+    return addresses
+
+
 @transaction.atomic
 def update_sequence(*, sequence: Sequence, by: User, **changes) -> Sequence:
     _require_editor(by, sequence)
@@ -107,11 +117,7 @@ def update_sequence(*, sequence: Sequence, by: User, **changes) -> Sequence:
     if "name" in changes:
         _check_name(changes["name"])
     if "bcc" in changes:
-        changes["bcc"] = email_list(changes["bcc"])
-        # Written out as "a, b", the list can outgrow what was typed.
-        longest = Sequence._meta.get_field("bcc").max_length
-        if len(changes["bcc"]) > longest:
-            raise ValidationError(f"The BCC addresses come to more than {longest} characters.")
+        changes["bcc"] = bcc_list(changes["bcc"])
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     mailbox = changes.get("sender_mailbox", sequence.sender_mailbox)
@@ -921,7 +927,7 @@ def check_one_off(*, by: User, draft: EmailDraft, prospects: list[Prospect]) -> 
     problems = []
     for check in (
         lambda: check_sender(by, draft.mailbox, draft.alias),
-        lambda: setattr(stage.sequence, "bcc", email_list(draft.bcc)),
+        lambda: setattr(stage.sequence, "bcc", bcc_list(draft.bcc)),
         lambda: _check_email(stage),
     ):
         try:

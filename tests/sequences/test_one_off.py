@@ -323,3 +323,24 @@ def test_a_draft_without_a_subject_or_a_body_says_so_in_the_writers_words(sandbo
         services.send_one_off(
             by=recruiter, draft=empty, prospects=[prospect(org, email="d@x.example")]
         )
+
+
+def test_a_bcc_list_that_outgrows_its_column_once_written_out_is_a_problem_not_a_crash(
+    sandbox, org, recruiter
+):
+    mailbox = connect(sandbox, recruiter)
+    # 29 addresses typed with bare commas fit in 500 characters; written "a, b" they do not.
+    typed = ",".join(f"d{n:03d}@ats.example" for n in range(29))
+    assert len(typed) <= 500
+
+    check = services.check_one_off(
+        by=recruiter, draft=draft(mailbox, bcc=typed), prospects=[prospect(org)]
+    )
+
+    assert check.problems == ["The BCC addresses come to more than 500 characters."]
+    with pytest.raises(services.ValidationError):
+        services.send_one_off(
+            by=recruiter,
+            draft=draft(mailbox, bcc=typed),
+            prospects=[prospect(org, email="d@x.example")],
+        )
