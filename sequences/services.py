@@ -439,9 +439,10 @@ def check_enrollment(
         if not may_send:
             outcome.refused = f"You may not send as {mailbox.email}."
         elif prospect.do_not_contact:
-            outcome.refused = "Marked do not contact."
+            outcome.refused = f"{prospect.email} is marked do not contact."
         elif prospect.email.lower() in listed:
-            outcome.refused = f"On the do-not-contact list ({listed[prospect.email.lower()]})."
+            entry = listed[prospect.email.lower()]
+            outcome.refused = f"{prospect.email} is on the team's do-not-contact list ({entry})."
         elif prospect.pk in open_here:
             outcome.refused = "Already in this sequence."
         elif missing:

@@ -53,7 +53,7 @@ def test_each_refusal_names_its_reason(sequence, org, recruiter, recruiter_mailb
     report = enroll(sequence, [blocked, nameless, already, fine], recruiter, recruiter_mailbox)
 
     reasons = {o.prospect.pk: o.refused for o in report.outcomes}
-    assert reasons[blocked.pk] == "Marked do not contact."
+    assert reasons[blocked.pk] == f"{blocked.email} is marked do not contact."
     assert reasons[nameless.pk] == "No value for {{company}}."
     assert reasons[already.pk] == "Already in this sequence."
     assert reasons[fine.pk] == ""

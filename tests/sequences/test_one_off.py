@@ -167,7 +167,7 @@ def test_nothing_is_queued_when_no_prospect_may_get_it(sandbox, org, recruiter):
     mailbox = connect(sandbox, recruiter)
     listed = prospect(org, do_not_contact=True)
 
-    with pytest.raises(services.ValidationError, match="Marked do not contact"):
+    with pytest.raises(services.ValidationError, match="is marked do not contact"):
         services.send_one_off(by=recruiter, draft=draft(mailbox), prospects=[listed])
     assert not Sequence.objects.exists()
 

@@ -179,8 +179,10 @@ def test_a_domain_on_the_list_blocks_enrollment(recruiter, recruiter_mailbox, se
 
     refused = {o.prospect.email: o.refused for o in report.refused}
     assert refused == {
-        "Sam@Initech.example": "On the do-not-contact list (initech.example).",
-        "pat@globex.example": "On the do-not-contact list (pat@globex.example).",
+        "Sam@Initech.example": "Sam@Initech.example is on the team's do-not-contact list "
+        "(initech.example).",
+        "pat@globex.example": "pat@globex.example is on the team's do-not-contact list "
+        "(pat@globex.example).",
     }
     assert [o.prospect for o in report.enrolled] == [subdomain]
 
