@@ -29,7 +29,7 @@ def main() -> None:
 
 def run(args, connection) -> dict:
     from senders import gmail
-    from sequences import sending
+    from sequences import tasks
     from sequences.models import Enrollment, Message, Prospect, Stage
     from tests.factories import OrganizationFactory, SequenceFactory, UserFactory
 
@@ -111,7 +111,7 @@ def run(args, connection) -> dict:
 
     started, cpu_started = time.perf_counter(), time.thread_time()
     with connection.execute_wrapper(count):
-        while sending.dispatch_due(batch=200):
+        while tasks.dispatch_due(batch=200):
             while handed_over:
                 run_task(uuid(), handed_over.pop(0), {}, {"delivery_info": {}})
     wall = time.perf_counter() - started

@@ -32,7 +32,7 @@ def run(args) -> dict:
 
     from sandbox import control
     from sandbox.models import ApiCall
-    from sequences import sync
+    from sequences import replies
     from sequences.models import Enrollment, Message, Prospect
     from tests.factories import OrganizationFactory, SequenceFactory, UserFactory
 
@@ -87,7 +87,7 @@ def run(args) -> dict:
         calls = ApiCall.objects.count()
         started = time.perf_counter()
         for mailbox in mailboxes:
-            sync.sync_mailbox(mailbox.pk)
+            replies.sync_mailbox(mailbox.pk)
         return {
             "gmail_calls": ApiCall.objects.count() - calls,
             "wall_seconds": round(time.perf_counter() - started, 2),

@@ -9,8 +9,8 @@ class SequencesConfig(AppConfig):
         from outreach import health
 
         from . import (
+            engine,
             receivers,  # noqa: F401  (subscribes to senders' and outreach's announcements)
-            sending,
         )
 
-        health.register("sending", sending.health)
+        health.register("sending", engine.health)

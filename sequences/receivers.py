@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from outreach.signals import user_deactivated
 from senders import signals as senders_signals
 
-from . import services
+from . import services, signals, tasks
 from .models import Enrollment
 
 
@@ -48,3 +48,8 @@ def resume_on_reconnect(sender, mailbox, **kwargs):
 @receiver(user_deactivated, dispatch_uid="sequences.user_deactivated")
 def pause_on_departure(sender, user, by, **kwargs):
     services.pause_for_departure(user)
+
+
+@receiver(signals.emails_queued, dispatch_uid="sequences.emails_queued")
+def dispatch_queued_emails(sender, sequence, **kwargs):
+    tasks.dispatch_soon()

@@ -13,7 +13,9 @@ Business days are Monday to Friday; public holidays are not known here.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
 
 ALL_DAYS = frozenset(range(7))
 
@@ -156,3 +158,36 @@ def _aware(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("Expected an aware datetime.")
     return instant.astimezone(UTC)
+
+
+# Of a sequence and an enrollment ---------------------------------------------------------------
+# (duck-typed on the models' fields, so that this module needs none of them)
+
+
+def window_of(sequence) -> SendWindow:
+    """The sequence's send window; a ValidationError says what is wrong with a stored one."""
+    try:
+        return SendWindow(
+            days=frozenset(int(d) for d in sequence.send_days),
+            start=_as_time(sequence.send_start),
+            end=_as_time(sequence.send_end),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"The send window is not valid: {exc}") from exc
+
+
+def _as_time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+def timezone_for(enrollment_or_sequence, prospect=None) -> ZoneInfo:
+    """The timezone sends are timed in: the prospect's when the sequence says so and it is
+    known, else the sequence's."""
+    sequence = getattr(enrollment_or_sequence, "sequence", enrollment_or_sequence)
+    prospect = prospect or getattr(enrollment_or_sequence, "prospect", None)
+    if sequence.use_prospect_timezone and prospect is not None and prospect.timezone:
+        try:
+            return ZoneInfo(prospect.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(sequence.timezone)

@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # transaction that stored it, so what a receiver writes commits or rolls back with it.
 # Arguments: message.
 message_recorded = Signal()
+
+# One-off emails were queued to go out now (sent after the transaction that queued them commits,
+# through on_commit by the receiver): a dispatch then sends them within seconds rather than at
+# the next tick. Arguments: sequence (the one-off email's).
+emails_queued = Signal()

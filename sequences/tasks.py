@@ -1,18 +1,31 @@
-"""Celery entry points: each loads ids and calls one service function."""
+"""Celery entry points: each loads ids and calls one service function. The only module that
+enqueues (through transaction.on_commit), and nothing in the app imports it back."""
 
 from celery import shared_task
+from django.db import transaction
 
-from . import sending, services, sync
+from . import engine, replies, services
 
 
 @shared_task
-def dispatch_due() -> int:
-    return sending.dispatch_due()
+def dispatch_due(batch: int = engine.claims.BATCH) -> int:
+    """Claims what is due and hands each claimed enrollment to a `send_stage` task."""
+    claim = engine.claim_due(batch)
+    transaction.on_commit(
+        lambda: [send_stage.delay(pk, claim.token) for pk in claim.enrollment_ids]
+    )
+    return len(claim.enrollment_ids)
+
+
+def dispatch_soon() -> None:
+    """A dispatch as soon as the current transaction commits (a one-off email to send now
+    goes out within seconds rather than at the next tick)."""
+    transaction.on_commit(dispatch_due.delay)
 
 
 @shared_task
 def send_stage(enrollment_id: int, claim_token: str) -> str:
-    return sending.send_stage(enrollment_id, claim_token)
+    return engine.send_stage(enrollment_id, claim_token)
 
 
 @shared_task
@@ -22,9 +35,12 @@ def open_due_tasks() -> int:
 
 @shared_task
 def sync_mailboxes() -> int:
-    return sync.enqueue_syncs()
+    ids = replies.mailboxes_to_sync()
+    for mailbox_id in ids:
+        sync_mailbox.delay(mailbox_id)
+    return len(ids)
 
 
 @shared_task
 def sync_mailbox(mailbox_id: int) -> dict:
-    return sync.sync_mailbox(mailbox_id)
+    return replies.sync_mailbox(mailbox_id)

@@ -7,7 +7,7 @@ redirect goes exactly where the email pointed, and nowhere a forged or edited to
 
 Opens that are not the prospect's:
 - The sender's own views: their Sent copy is replaced by one without the pixel and with the
-  original links (see `sending._replace_sent_copy`); and a request carrying the session of a
+  original links (see `engine.send._replace_sent_copy`); and a request carrying the session of a
   member of the message's organization (someone looking from our app) is not recorded at all.
   Mail clients do not send our session cookie (it is SameSite=Lax, and Gmail's proxy and
   desktop clients have cookie jars of their own), so this catches little beyond our own pages.

@@ -22,7 +22,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 from outreach.emails import absolute_url
 
-from . import donotcontact, services
+from . import donotcontact, lifecycle, locks
 from .models import Enrollment, Message, Prospect
 from .templating import RenderedEmail
 
@@ -77,12 +77,10 @@ def unsubscribe(*, prospect: Prospect, source: str) -> int:
     Prospect.objects.filter(pk=prospect.pk).update(do_not_contact=True)
     prospect.do_not_contact = True
     donotcontact.add(prospect.organization_id, [(prospect.email, f"Unsubscribed ({source})")])
-    open_enrollments = Enrollment.objects.filter(prospect=prospect, status__in=Enrollment.OPEN)
-    return sum(
-        services.stop_enrollment(
-            enrollment=enrollment,
-            status=Enrollment.Status.UNSUBSCRIBED,
-            reason=f"{prospect.email} unsubscribed ({source}).",
-        )
-        for enrollment in open_enrollments
-    )
+    stopped = 0
+    for pk in Enrollment.objects.filter(prospect=prospect, status__in=Enrollment.OPEN).values_list(
+        "pk", flat=True
+    ):
+        reason = f"{prospect.email} unsubscribed ({source})."
+        stopped += lifecycle.unsubscribe(locks.enrollment(pk), reason)
+    return stopped

@@ -8,7 +8,7 @@ import pytest
 from ats_sync import services as ats
 from outreach import clock, workers
 from sandbox import control
-from sequences import sending
+from sequences import engine, tasks
 from sequences.models import Enrollment
 from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence
 
@@ -36,7 +36,7 @@ def held_by(name: str, enrollment: Enrollment, token: str) -> None:
     Enrollment.objects.filter(pk=enrollment.pk).update(
         claim_token=token, claimed_until=clock.now() + timedelta(minutes=5)
     )
-    workers.hold(sending.CLAIM_KIND, {enrollment.pk: token}, 300)
+    workers.hold(engine.CLAIM_KIND, {enrollment.pk: token}, 300)
 
 
 @pytest.fixture
@@ -51,14 +51,14 @@ def test_a_dead_workers_claim_is_taken_over_at_the_next_dispatch(due, worker):
     held_by(worker("celery@a/101"), due, "token-of-a")
     workers.set_node("")  # the dispatch runs elsewhere
 
-    assert sending.dispatch_due() == 0  # alive: its claim is its own
+    assert tasks.dispatch_due() == 0  # alive: its claim is its own
     die("celery@a/101")
-    assert sending.dispatch_due() == 1
+    assert tasks.dispatch_due() == 1
 
     due.refresh_from_db()
     assert due.status == Enrollment.Status.FINISHED
     assert len(inbox(CANDIDATE)) == 1
-    assert workers.orphaned(sending.CLAIM_KIND) == []
+    assert workers.orphaned(engine.CLAIM_KIND) == []
 
 
 def test_a_claim_another_worker_picked_up_is_not_taken_from_it(due, worker):
@@ -68,7 +68,7 @@ def test_a_claim_another_worker_picked_up_is_not_taken_from_it(due, worker):
     workers.set_node("")
     die("celery@a/101")
 
-    assert sending.dispatch_due() == 0
+    assert tasks.dispatch_due() == 0
     due.refresh_from_db()
     assert due.claim_token == "shared-token"
     assert inbox(CANDIDATE) == []
@@ -80,7 +80,7 @@ def test_a_claim_that_moved_on_is_left_alone(due, worker):
     workers.set_node("")
     die("celery@a/101")
 
-    assert sending.dispatch_due() == 0
+    assert tasks.dispatch_due() == 0
     due.refresh_from_db()
     assert due.claim_token == "newer-token"
 
@@ -96,5 +96,5 @@ def test_a_warm_shutdown_leaves_nothing_to_take_over(worker):
 
 def test_holding_is_a_no_op_outside_a_worker():
     workers.set_node("")
-    workers.hold(sending.CLAIM_KIND, {1: "t"}, 300)
+    workers.hold(engine.CLAIM_KIND, {1: "t"}, 300)
     assert workers._redis().keys("outreach:holder:*") == []

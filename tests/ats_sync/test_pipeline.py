@@ -18,7 +18,7 @@ from sandbox import control
 from sandbox.greenhouse import control as greenhouse_control
 from sandbox.greenhouse import endpoints
 from sandbox.models import ApiCall
-from sequences import signals, sync
+from sequences import replies, signals
 from sequences.models import Message, Prospect, Visibility
 from tests.factories import ProspectFactory, UserFactory
 from tests.sequences.test_sending import connect, enroll, inbox, make_sequence, run_due
@@ -63,7 +63,7 @@ def test_two_stages_and_a_reply_make_three_entries_written_as_the_inbox_owner(
     run_due()
     assert len(inbox(CANDIDATE)) == 2
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Happy to talk on Friday.")
-    sync.sync_mailbox(mailbox.pk)
+    replies.sync_mailbox(mailbox.pk)
 
     push_all()
     push_all()  # a second pass finds nothing more to write
@@ -101,7 +101,7 @@ def test_the_notice_sits_in_the_senders_thread_and_never_reaches_the_candidate(
     # The candidate has our email and nothing else.
     assert [m.subject for m in inbox(CANDIDATE)] == [sent.subject]
     # The next poll does not take the notice for the candidate's answer.
-    sync.sync_mailbox(mailbox.pk)
+    replies.sync_mailbox(mailbox.pk)
     assert not Message.objects.filter(direction="inbound").exists()
 
 
@@ -127,7 +127,7 @@ def test_an_outage_delays_notes_and_loses_none(sandbox, harvest, recruiter, sett
         for n in range(25):
             email = f"cand{n}@candidates.example"
             control.reply(email, inbox(email)[0], f"Yes from {n}")
-        sync.sync_mailbox(mailbox.pk)
+        replies.sync_mailbox(mailbox.pk)
         assert ActivitySync.objects.count() == 50
         for _ in range(20):
             traveller.shift(timedelta(seconds=30))

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from ats_sync import services
 from ats_sync.models import ActivitySync, AtsConnection
 from sandbox import control
-from sequences import sending
+from sequences import tasks
 from tests.factories import PASSWORD
 from tests.sequences.test_sending import connect, enroll, make_sequence
 
@@ -74,7 +74,7 @@ def test_admin_connects_greenhouse_and_a_sequence_email_lands_in_the_candidates_
     control.create_account(CANDIDATE, "Casey Candidate")
     mailbox = connect(sandbox, recruiter)
     enroll(make_sequence(recruiter, mailbox, kinds=("email",)), recruiter, mailbox)
-    assert sending.dispatch_due() == 1
+    assert tasks.dispatch_due() == 1
     while services.push_due():
         pass
     row = ActivitySync.objects.get()

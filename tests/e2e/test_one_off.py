@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox import control
 from senders.models import Delegation
-from sequences import sync
+from sequences import replies
 from sequences.models import Message
 from tests.e2e.test_ats_sync import log_in
 from tests.factories import DelegationFactory, ProspectFactory, UserFactory
@@ -79,7 +79,7 @@ def test_recruiter_emails_a_candidate_as_the_hiring_manager_and_sees_the_reply(
     expect(page.get_by_role("status")).to_have_text("Reply sent.")
 
     # The next sync of Hana's inbox (beat runs it every 30 seconds) finds the reply.
-    sync.sync_mailbox(hana_box.pk)
+    replies.sync_mailbox(hana_box.pk)
     assert Message.objects.filter(direction="inbound", prospect=casey).count() == 1
 
     page.goto(f"{live_server.url}/notifications/")

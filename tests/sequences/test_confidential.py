@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from outreach.models import Notification
 from senders.models import Delegation
-from sequences import classifier, inbound, services
+from sequences import classifier, replies, services
 from sequences.models import Message, SequenceShare, Visibility
 from tests.factories import (
     DelegationFactory,
@@ -236,7 +236,7 @@ def reply_to(enrollment, subject=f"Re: {SECRET_SUBJECT}"):
 
 def reply_arrives(enrollment, capture):
     with capture(execute=True):
-        inbound.apply(enrollment, reply_to(enrollment), classifier.Classification("reply", "test"))
+        replies.apply(enrollment, reply_to(enrollment), classifier.Classification("reply", "test"))
 
 
 def test_the_inbox_owner_who_may_not_see_it_hears_who_replied_but_not_in_what(

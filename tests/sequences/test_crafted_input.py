@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from outreach.models import Notification
 from outreach.notifications import notify
 from senders.gmail import MessageHeaders
-from sequences import classifier, inbound, services
+from sequences import classifier, replies, services
 from sequences.models import Message, Prospect, Sequence
 from tests.factories import EnrollmentFactory, ProspectFactory, SequenceFactory
 
@@ -408,7 +408,7 @@ def reply(enrollment, *, snippet="Yes! Let's talk on Friday.", **headers) -> Mes
 
 def record(enrollment, item) -> Message:
     """As the mailbox sync, or the last look before a send, stores it."""
-    return inbound.record(
+    return replies.record(
         mailbox=enrollment.mailbox,
         enrollment=enrollment,
         prospect=enrollment.prospect,
@@ -446,7 +446,7 @@ def test_a_reply_with_a_subject_over_500_characters_still_tells_the_recruiter(
 
     with django_capture_on_commit_callbacks(execute=True):
         message = record(enrollment, reply(enrollment, subject="Re: " + "Quick question " * 50))
-        assert inbound.apply(enrollment, message, HUMAN) == inbound.STOPPED
+        assert replies.apply(enrollment, message, HUMAN) == replies.STOPPED
 
     assert len(message.subject) == 500
     note = Notification.objects.get(user=recruiter)

@@ -13,7 +13,7 @@ from django.db import connections
 from outreach import clock
 from sandbox import control
 from senders import gmail
-from sequences import sending, services, sync
+from sequences import engine, replies, services
 from sequences.models import Enrollment, Message
 from tests.chaos.proxy import FaultProxy
 from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
@@ -172,10 +172,10 @@ def test_a_reply_the_sync_records_during_the_last_look_stops_the_send(recruiter,
         # Once: the sync's own reads come through here too.
         if THREAD in exchange.path and not synced:
             synced.append(control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Interested!"))
-            sync.sync_mailbox(rick_box.pk)
+            replies.sync_mailbox(rick_box.pk)
 
     when_asked(proxy, reply_and_sync)
-    assert sending.send_stage(*claim(enrollment)) == "reply"
+    assert engine.send_stage(*claim(enrollment)) == "reply"
     assert synced
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REPLIED
@@ -194,7 +194,7 @@ def test_a_sequence_stopped_during_the_last_look_sends_nothing(recruiter, rick_b
             )
 
     when_asked(proxy, stop)
-    assert sending.send_stage(*claim(enrollment)) == "enrollment is stopped"
+    assert engine.send_stage(*claim(enrollment)) == "enrollment is stopped"
     assert len(inbox(CANDIDATE)) == 1
     assert not Message.objects.filter(enrollment=enrollment, status="sending").exists()
 
@@ -207,7 +207,7 @@ def test_a_last_look_slower_than_its_deadline_gives_the_attempt_up(
     run_due()
     proxy.delay_answer("GET", THREAD, seconds=0.6)
 
-    assert sending.send_stage(*claim(enrollment)) == "the last look at the mailbox was slow"
+    assert engine.send_stage(*claim(enrollment)) == "the last look at the mailbox was slow"
     assert len(inbox(CANDIDATE)) == 1
     assert not Message.objects.filter(enrollment=enrollment, status="sending").exists()
     enrollment.refresh_from_db()

@@ -13,7 +13,7 @@ from ats_sync.models import ActivitySync
 from outreach.models import Notification
 from sandbox import control
 from senders.models import Delegation
-from sequences import selectors, sending, services, stats, sync
+from sequences import engine, replies, selectors, services, stats
 from sequences.models import DoNotContact, Enrollment, Message, Sequence
 from tests.ats_sync.test_pipeline import connect_greenhouse, feed, push_all
 from tests.factories import DelegationFactory, ProspectFactory, UserFactory
@@ -78,7 +78,7 @@ def test_an_email_as_the_hiring_manager_lands_in_her_sent_and_her_reply_notifies
 
     # The candidate answers in Hana's inbox; the next sync of it notices.
     control.reply(CANDIDATE, received, "Yes, Thursday works for me.")
-    sync.sync_mailbox(hana_box.pk)
+    replies.sync_mailbox(hana_box.pk)
 
     reply = Message.objects.get(direction="inbound")
     assert reply.inbound_kind == "reply" and reply.prospect == casey
@@ -118,7 +118,7 @@ def test_a_bulk_email_to_20_sends_10_under_a_cap_of_10_and_the_rest_in_the_next_
 
     # Next window: the worker dies after handing the third email to Gmail, before recording it.
     calls = {"n": 0}
-    real_finish = sending._finish
+    real_finish = engine.send._finish
 
     def dies_on_the_third(*args, **kwargs):
         calls["n"] += 1
@@ -126,10 +126,10 @@ def test_a_bulk_email_to_20_sends_10_under_a_cap_of_10_and_the_rest_in_the_next_
             raise SystemExit("worker killed")
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(sending, "_finish", dies_on_the_third)
+    monkeypatch.setattr(engine.send, "_finish", dies_on_the_third)
     with time_machine.travel("2026-11-25 09:30:01+00:00", tick=False), pytest.raises(SystemExit):
         run_due()
-    monkeypatch.setattr(sending, "_finish", real_finish)
+    monkeypatch.setattr(engine.send, "_finish", real_finish)
     # Restarted once the lease ran out: the one in doubt is reconciled, none goes twice.
     with time_machine.travel("2026-11-25 09:36:00+00:00", tick=False):
         run_due()
@@ -259,7 +259,7 @@ def test_a_one_off_email_and_its_reply_go_to_the_ats_like_sequence_email(
     casey = prospect(org)
     services.send_one_off(by=recruiter, draft=draft(mailbox), prospects=[casey])
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Sounds good, call me Friday.")
-    sync.sync_mailbox(mailbox.pk)
+    replies.sync_mailbox(mailbox.pk)
 
     push_all()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox import control
-from sequences import sending, services
+from sequences import services, tasks
 from sequences.models import Enrollment, Message
 from sequences.tasks import send_stage
 from tests.conftest import wait_until
@@ -64,7 +64,7 @@ def test_a_bulk_email_survives_a_killed_worker_and_redelivered_tasks_without_a_d
     )
 
     def settled():
-        sending.dispatch_due()
+        tasks.dispatch_due()
         return not Enrollment.objects.filter(sequence=bulk).exclude(claim_token="").exists()
 
     assert wait_until(settled, every=0.5), second.log_path.read_text()[-3000:]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from sandbox import control
 from senders import gmail
 from senders.models import Delegation, Mailbox
-from sequences import sending, services
+from sequences import engine, services, tasks
 from sequences.models import Enrollment, Message, Stage
 from tests.factories import DelegationFactory, ProspectFactory, SequenceFactory, UserFactory
 
@@ -79,7 +79,7 @@ def enroll(sequence, by, mailbox, email=CANDIDATE, first_name="Casey"):
 
 def run_due():
     """What beat and the worker do, inline: claim what is due and send it."""
-    return sending.dispatch_due()
+    return tasks.dispatch_due()
 
 
 def inbox(email):
@@ -204,7 +204,7 @@ def test_a_delegation_revoked_between_claim_and_send_sends_nothing(sandbox, org,
     # Revoked behind the engine's back (no announcement reaches it): the send-time check holds.
     Delegation.objects.filter(pk=delegation.pk).update(status=Delegation.Status.REVOKED)
 
-    assert sending.send_stage(enrollment.pk, "mine") == "not allowed to send as the mailbox"
+    assert engine.send_stage(enrollment.pk, "mine") == "not allowed to send as the mailbox"
 
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.PAUSED
@@ -217,15 +217,15 @@ def test_a_crash_after_gmail_sent_and_before_our_commit_sends_once(
 ):
     control.create_account(CANDIDATE, "Casey Candidate")
     enrollment = enroll(make_sequence(recruiter, rick_box), recruiter, rick_box)
-    real_finish = sending._finish
+    real_finish = engine.send._finish
 
     def killed(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(sending, "_finish", killed)
+    monkeypatch.setattr(engine.send, "_finish", killed)
     with pytest.raises(SystemExit):
         run_due()
-    monkeypatch.setattr(sending, "_finish", real_finish)
+    monkeypatch.setattr(engine.send, "_finish", real_finish)
     assert Message.objects.get(enrollment=enrollment).status == "sending"
     assert len(inbox(CANDIDATE)) == 1
 
@@ -328,9 +328,9 @@ def test_two_dispatchers_never_claim_the_same_enrollment(sandbox, recruiter, ric
         for n in range(30):
             enroll(sequence, recruiter, rick_box, email=f"p{n}@candidates.example", first_name="P")
         app.control.purge()
-        first, second = sending.dispatch_due(batch=20), sending.dispatch_due(batch=20)
+        first, second = tasks.dispatch_due(batch=20), tasks.dispatch_due(batch=20)
         assert (first, second) == (20, 10)
-        assert sending.dispatch_due() == 0
+        assert tasks.dispatch_due() == 0
         from collections import Counter
 
         tokens = Counter(Enrollment.objects.values_list("claim_token", flat=True))

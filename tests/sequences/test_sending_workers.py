@@ -5,7 +5,7 @@ import time
 import pytest
 
 from sandbox import control
-from sequences import sending
+from sequences import tasks
 from sequences.models import Enrollment, Message
 from tests.sandbox_fixtures import CLIENT_ID, CLIENT_SECRET
 from tests.sequences.test_sending import connect, enroll, make_sequence
@@ -35,7 +35,7 @@ def test_two_workers_and_two_dispatches_send_each_of_200_emails_once(
     claimed = 0
     deadline = time.monotonic() + 120
     while Message.objects.filter(status="sent").count() < 200 and time.monotonic() < deadline:
-        claimed += sending.dispatch_due(batch=50) + sending.dispatch_due(batch=50)
+        claimed += tasks.dispatch_due(batch=50) + tasks.dispatch_due(batch=50)
         time.sleep(0.5)
 
     assert claimed == 200, [w.log_path.read_text()[-2000:] for w in workers]

@@ -6,7 +6,7 @@ from outreach.models import Notification
 from sandbox import control
 from sandbox.models import ApiCall
 from senders.models import Delegation, Mailbox
-from sequences import sync
+from sequences import replies
 from sequences.models import Enrollment, Message
 from tests.factories import DelegationFactory, UserFactory
 from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
@@ -40,7 +40,7 @@ def test_a_reply_stops_the_sequence_within_one_cycle_and_tells_the_recruiter(
 ):
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Yes! Let's talk on Friday.")
 
-    result = sync.sync_mailbox(rick_box.pk)
+    result = replies.sync_mailbox(rick_box.pk)
 
     assert result["replies"] == 1
     started.refresh_from_db()
@@ -58,9 +58,9 @@ def test_a_reply_stops_the_sequence_within_one_cycle_and_tells_the_recruiter(
 
 
 def test_a_quiet_mailbox_costs_one_call_per_cycle(started, rick_box, recruiter):
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     before = ApiCall.objects.filter(account_email=recruiter.email).count()
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     calls = ApiCall.objects.filter(account_email=recruiter.email).order_by("pk")[before:]
     assert [c.endpoint for c in calls] == ["gmail.users.history.list"]
 
@@ -69,14 +69,14 @@ def test_history_too_old_triggers_a_full_resync_that_finds_the_reply(started, ri
     control.expire_history(rick_box.email)
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Sorry for the delay, I'm interested.")
 
-    result = sync.sync_mailbox(rick_box.pk)
+    result = replies.sync_mailbox(rick_box.pk)
 
     assert result["resynced"] is True and result["replies"] == 1
     started.refresh_from_db()
     assert started.status == Enrollment.Status.REPLIED
     rick_box.refresh_from_db()
     # The next cycle walks history again from the fresh id.
-    assert "resynced" not in sync.sync_mailbox(rick_box.pk)
+    assert "resynced" not in replies.sync_mailbox(rick_box.pk)
 
 
 def test_the_owners_own_follow_up_is_recorded_but_is_not_a_reply(started, recruiter, rick_box):
@@ -88,7 +88,7 @@ def test_the_owners_own_follow_up_is_recorded_but_is_not_a_reply(started, recrui
         body="Adding one thing.",
         reply_to=sent,
     )
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     started.refresh_from_db()
     assert started.status == Enrollment.Status.ACTIVE
     assert started.messages.filter(direction="outbound", stage__isnull=True).count() == 1
@@ -96,7 +96,7 @@ def test_the_owners_own_follow_up_is_recorded_but_is_not_a_reply(started, recrui
 
 def test_a_new_thread_from_the_prospect_counts_as_a_reply(started, recruiter, rick_box):
     control.send_as(CANDIDATE, to=[recruiter.email], subject="Another question", body="Remote ok?")
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     started.refresh_from_db()
     assert started.status == Enrollment.Status.REPLIED
 
@@ -107,7 +107,7 @@ def test_a_bounce_flags_the_address(sandbox, recruiter, rick_box):
         make_sequence(recruiter, rick_box), recruiter, rick_box, email="x@gone.example"
     )
     run_due()
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.BOUNCED
     assert (
@@ -132,7 +132,7 @@ def test_a_reply_in_a_borrowed_inbox_tells_both_people_and_names_the_inbox(
     hana.notify_replies_by_email = False
     hana.save()
 
-    sync.sync_mailbox(hana_box.pk)
+    replies.sync_mailbox(hana_box.pk)
 
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REPLIED
@@ -146,7 +146,9 @@ def test_never_two_syncs_of_one_mailbox_at_once(started, rick_box):
     from django.core.cache import cache
 
     cache.add(f"sequences:sync:{rick_box.pk}", "someone else", timeout=60)
-    assert sync.sync_mailbox(rick_box.pk) == {"skipped": "another sync of this mailbox is running"}
+    assert replies.sync_mailbox(rick_box.pk) == {
+        "skipped": "another sync of this mailbox is running"
+    }
     cache.delete(f"sequences:sync:{rick_box.pk}")
 
 
@@ -157,7 +159,7 @@ def test_only_mailboxes_with_something_to_watch_are_synced(started, rick_box, or
         email="idle@acme.example",
         refresh_token="x",
     )
-    assert sync.mailboxes_to_sync() == [rick_box.pk]
+    assert replies.mailboxes_to_sync() == [rick_box.pk]
     assert Message.objects.filter(mailbox=idle).count() == 0
 
 
@@ -170,7 +172,7 @@ def test_reply_alerts_can_be_switched_off_and_sentiment_marked(
     client.force_login(recruiter)
     client.post("/notifications/", {"in_app": "on"})
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Interested, call me.")
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     assert Notification.objects.filter(user=recruiter).count() == 1
     assert mailoutbox == []
 
@@ -186,7 +188,7 @@ def test_a_tracked_send_and_its_clean_sent_copy_are_not_counted_twice(sandbox, r
     sequence = make_sequence(recruiter, rick_box, track_opens=True, track_clicks=True)
     enrollment = enroll(sequence, recruiter, rick_box)
     run_due()
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     assert list(enrollment.messages.values_list("direction", "status")) == [("outbound", "sent")]
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
@@ -199,7 +201,7 @@ def test_the_stats_page_counts_the_reply_the_sync_noticed(started, recruiter, ri
     from django.test import Client
 
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Count me in.")
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     client = Client()
     client.force_login(recruiter)
     rows = list(csv.DictReader(io.StringIO(client.get("/stats/export.csv").content.decode())))
@@ -221,12 +223,12 @@ def test_a_reply_after_the_last_stage_still_counts_and_is_told(
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.FINISHED
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Late, but yes!")
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REPLIED and enrollment.replied_at
     assert Notification.objects.filter(user=recruiter, message__contains="replied").exists()
     assert [m.to for m in mailoutbox] == [[recruiter.email]]
     # Later messages of the conversation are recorded without another alert.
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Also, Friday works.")
-    sync.sync_mailbox(rick_box.pk)
+    replies.sync_mailbox(rick_box.pk)
     assert len(mailoutbox) == 1

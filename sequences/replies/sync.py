@@ -1,5 +1,5 @@
 """Mailbox sync: notice what arrived in each connected mailbox since the last look, through
-Gmail's history, and act on what a prospect sent (see inbound.py).
+Gmail's history, and act on what a prospect sent (see step.py).
 
 A quiet mailbox costs one `history.list` call per cycle, whatever it watches. Watched: the
 threads of its open enrollments, and of enrollments stopped in the last 30 days (later messages
@@ -19,12 +19,16 @@ from senders import gmail
 from senders import services as senders
 from senders.models import Mailbox
 
-from . import classifier, inbound, signals
-from .models import Enrollment, Message
+from .. import classifier, signals
+from ..models import Enrollment, Message
+from . import step, store
 
 log = logging.getLogger(__name__)
 
+
 STOPPED_WATCH = timedelta(days=30)
+
+
 LOCK_SECONDS = 300
 
 
@@ -38,15 +42,6 @@ def mailboxes_to_sync() -> list[int]:
         )
         .values_list("pk", flat=True)
     )
-
-
-def enqueue_syncs() -> int:
-    from .tasks import sync_mailbox
-
-    ids = mailboxes_to_sync()
-    for mailbox_id in ids:
-        sync_mailbox.delay(mailbox_id)
-    return len(ids)
 
 
 def sync_mailbox(mailbox_id: int) -> dict:
@@ -135,13 +130,13 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
     if not fresh:
         return counts
     watch = watch or _Watch(mailbox)
-    own = inbound.own_addresses(mailbox)
+    own = store.own_addresses(mailbox)
     for message_id in fresh:
         try:
-            item = client.headers(message_id, inbound.HEADER_NAMES)
+            item = client.headers(message_id, store.HEADER_NAMES)
         except gmail.NotFound:
             continue  # deleted since
-        sender = inbound.sender_address(item.headers)
+        sender = store.sender_address(item.headers)
         enrollment = watch.by_thread.get(item.thread_id)
         if enrollment is None:
             open_one = watch.by_prospect.get(sender)
@@ -157,18 +152,7 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
             # the conversation (the ATS sync carries it).
             _record_own(mailbox, enrollment, item)
             continue
-        verdict = classifier.classify_headers(list(item.headers.items()))
-        if verdict is None or verdict.kind == classifier.AUTO_REPLY:
-            # The full message carries what headers cannot: a bounce's recipients, a return date.
-            verdict = classifier.classify(client.raw(message_id))
-        message = inbound.record(
-            mailbox=mailbox,
-            enrollment=enrollment,
-            prospect=enrollment.prospect,
-            item=item,
-            verdict=verdict,
-        )
-        inbound.apply(enrollment, message, verdict)
+        verdict = step.take_in(client, mailbox, enrollment, item).verdict
         key = {classifier.REPLY: "replies", classifier.BOUNCE: "bounces"}.get(
             verdict.kind, "auto_replies"
         )
@@ -191,7 +175,7 @@ def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
                 "direction": Message.Direction.OUTBOUND,
                 "status": Message.Status.SENT,
                 "gmail_thread_id": item.thread_id,
-                **inbound.storable_headers(item.headers),
+                **store.storable_headers(item.headers),
                 "sent_at": clock.now(),
             },
         )

@@ -1,0 +1,125 @@
+"""Writes for sequences, stages, prospects, enrollments and tasks, by sub-domain (as HackSoft's
+Django-Styleguide-Example): `from sequences import services` then `services.enroll(...)`.
+
+    checks          the validations the writes share (check_ raises)
+    authoring       sequences and their stages
+    rendering       a stage for a prospect: token values
+    prospects       prospects, do not contact, ATS flags
+    enrolling       what would happen to each prospect, then the enrollments
+    enrollments     what people do to an enrollment (each transition: sequences.lifecycle)
+    manual_stages   tasks
+    reactions       what other apps' announcements do; the admin's hand-over
+    one_off         one-off emails
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from ..rendering import missing_tokens, render_stage, token_values
+from ..schedule import timezone_for, window_of
+from .authoring import (
+    SEQUENCE_FIELDS,
+    check_stage,
+    clone_sequence,
+    create_sequence,
+    delete_stage,
+    reorder_stages,
+    save_stage,
+    set_archived,
+    set_shares,
+    update_sequence,
+)
+from .checks import bcc_list, check_sender, check_timezone
+from .enrolling import (
+    EnrollmentOutcome,
+    EnrollmentReport,
+    check_enrollment,
+    enroll,
+)
+from .enrollments import (
+    mark_responded,
+    mark_sentiment,
+    pause_enrollment,
+    pause_sequence,
+    remove_enrollment,
+    resume_enrollment,
+    resume_sequence,
+    stop_enrollment,
+)
+from .manual_stages import complete_task, open_due_tasks
+from .one_off import (
+    ANY_TIME,
+    EmailDraft,
+    OneOffCheck,
+    cancel_one_off,
+    check_one_off,
+    one_off_stage,
+    send_one_off,
+)
+from .prospects import (
+    PROSPECT_FIELDS,
+    remember_ats_candidate,
+    set_ats_sync_paused,
+    set_do_not_contact,
+    upsert_prospect,
+)
+from .reactions import (
+    HANDED_OVER_CAUSES,
+    hand_over,
+    pause_for_departure,
+    pause_for_mailbox,
+    resume_for_mailbox,
+)
+
+__all__ = [
+    "ANY_TIME",
+    "HANDED_OVER_CAUSES",
+    "PROSPECT_FIELDS",
+    "SEQUENCE_FIELDS",
+    "EmailDraft",
+    "EnrollmentOutcome",
+    "EnrollmentReport",
+    "OneOffCheck",
+    "PermissionDenied",
+    "ValidationError",
+    "bcc_list",
+    "cancel_one_off",
+    "check_enrollment",
+    "check_one_off",
+    "check_sender",
+    "check_stage",
+    "check_timezone",
+    "clone_sequence",
+    "complete_task",
+    "create_sequence",
+    "delete_stage",
+    "enroll",
+    "hand_over",
+    "mark_responded",
+    "mark_sentiment",
+    "missing_tokens",
+    "one_off_stage",
+    "open_due_tasks",
+    "pause_enrollment",
+    "pause_for_departure",
+    "pause_for_mailbox",
+    "pause_sequence",
+    "remember_ats_candidate",
+    "remove_enrollment",
+    "render_stage",
+    "reorder_stages",
+    "resume_enrollment",
+    "resume_for_mailbox",
+    "resume_sequence",
+    "save_stage",
+    "send_one_off",
+    "set_archived",
+    "set_ats_sync_paused",
+    "set_do_not_contact",
+    "set_shares",
+    "stop_enrollment",
+    "timezone_for",
+    "token_values",
+    "update_sequence",
+    "upsert_prospect",
+    "window_of",
+]

@@ -1,0 +1,85 @@
+"""What other apps' announcements do to enrollments: a mailbox lost or back, a teammate gone,
+and the admin's hand-over of their work."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from outreach import permissions
+from outreach.models import User
+from outreach.permissions import Access
+from senders import services as senders
+from senders.models import Mailbox
+
+from ..models import (
+    Enrollment,
+    Sequence,
+    Task,
+)
+from .enrollments import pause_enrollment, resume_where
+
+
+def pause_for_mailbox(
+    mailbox: Mailbox, cause: str, reason: str, *, sender: User | None = None
+) -> int:
+    enrollments = Enrollment.objects.filter(mailbox=mailbox, status=Enrollment.Status.ACTIVE)
+    if sender is not None:
+        enrollments = enrollments.filter(enrolled_by=sender)
+    return sum(pause_enrollment(enrollment=e, cause=cause, reason=reason) for e in enrollments)
+
+
+def resume_for_mailbox(mailbox: Mailbox) -> int:
+    return resume_where(
+        Enrollment.objects.filter(
+            mailbox=mailbox, pause_cause=Enrollment.PauseCause.MAILBOX_RECONNECT
+        )
+    )
+
+
+def pause_for_departure(user: User) -> int:
+    """A deactivated user's enrollments (as sender, or from their mailbox) wait for an admin to
+    hand them over."""
+    enrollments = Enrollment.objects.filter(status=Enrollment.Status.ACTIVE).filter(
+        Q(enrolled_by=user) | Q(mailbox__owner=user)
+    )
+    reason = f"{user.full_name} left the team: reassign to another sender."
+    return sum(
+        pause_enrollment(enrollment=e, cause=Enrollment.PauseCause.OWNER_DEACTIVATED, reason=reason)
+        for e in enrollments
+    )
+
+
+HANDED_OVER_CAUSES = (
+    Enrollment.PauseCause.OWNER_DEACTIVATED,
+    Enrollment.PauseCause.DELEGATION_REVOKED,
+    Enrollment.PauseCause.MAILBOX_DISCONNECTED,
+    Enrollment.PauseCause.MAILBOX_RECONNECT,
+)
+
+
+@transaction.atomic
+def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> dict:
+    """Offboarding: the departed user's sequences go to `to`, and their enrollments are sent by
+    `to` from `mailbox`, then resume."""
+    permissions.require(by, Access.ADMIN)
+    if not by.is_org_admin or departed.organization_id != by.organization_id:
+        raise PermissionDenied("Only the team's admins hand over a departed teammate's work.")
+    if to.organization_id != by.organization_id or not to.is_active:
+        raise ValidationError("Hand over to an active teammate.")
+    if not senders.can_send_as(to, mailbox):
+        raise ValidationError(f"{to.full_name} may not send as {mailbox.email}.")
+    sequences = Sequence.objects.filter(owner=departed).update(owner=to)
+    ids = list(
+        Enrollment.objects.filter(status__in=Enrollment.OPEN)
+        .filter(Q(enrolled_by=departed) | Q(mailbox__owner=departed))
+        .values_list("pk", flat=True)
+    )
+    reassigned = Enrollment.objects.filter(pk__in=ids).update(
+        enrolled_by=to, mailbox=mailbox, alias=None
+    )
+    # Whatever paused them came from the departed sender or their mailbox: moot now.
+    resumed = resume_where(
+        Enrollment.objects.filter(pk__in=ids, pause_cause__in=HANDED_OVER_CAUSES)
+    )
+    Task.objects.filter(assignee=departed, status=Task.Status.OPEN).update(assignee=to)
+    return {"sequences": sequences, "enrollments": reassigned, "resumed": resumed}

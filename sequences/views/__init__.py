@@ -1,0 +1,1 @@
+"""The sequences app's pages, one module a page group; `public` holds the links in the emails."""

@@ -1,0 +1,105 @@
+"""Enrollments: enrolling prospects in a sequence, what one can do to an enrollment, its timeline,
+and the outbox."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from outreach.tenancy import get_for_user_or_404, scope_to_user
+from senders import selectors as sender_selectors
+
+from .. import selectors, services
+from ..forms import EnrollForm
+from ..models import Enrollment, Prospect, Sentiment
+from .common import _errors, _next, _sequence
+
+
+@require_POST
+def enroll(request, pk):
+    sequence = _sequence(request, pk)
+    form = EnrollForm(
+        request.POST,
+        mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
+        prospects=scope_to_user(Prospect, request.user),
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:detail", sequence.pk)
+    mailbox, alias = form.fields["sender"].to_mailbox(form.cleaned_data["sender"])
+    prospects = list(form.cleaned_data["prospects"])
+    try:
+        report = services.enroll(
+            sequence=sequence,
+            prospects=prospects,
+            by=request.user,
+            mailbox=mailbox,
+            alias=alias,
+            start_at=form.cleaned_data.get("start"),
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("sequences:detail", sequence.pk)
+    return render(request, "sequences/enroll_report.html", {"sequence": sequence, "report": report})
+
+
+def _enrollment(request, pk) -> Enrollment:
+    return get_for_user_or_404(
+        selectors.visible_enrollments(request.user).select_related(
+            "sequence", "enrolled_by", "mailbox"
+        ),
+        request.user,
+        pk=pk,
+    )
+
+
+ENROLLMENT_ACTIONS = {
+    "pause": lambda e, user: services.pause_enrollment(
+        enrollment=e,
+        cause=Enrollment.PauseCause.BY_USER,
+        reason=f"Paused by {user.full_name}.",
+        by=user,
+    ),
+    "resume": lambda e, user: services.resume_enrollment(enrollment=e, by=user),
+    "responded": lambda e, user: services.mark_responded(enrollment=e, by=user),
+    "remove": lambda e, user: services.remove_enrollment(enrollment=e, by=user),
+    **{
+        value: lambda e, user, value=value: services.mark_sentiment(
+            enrollment=e, by=user, sentiment=value
+        )
+        for value in Sentiment.values
+    },
+}
+
+
+@require_POST
+def enrollment_action(request, pk, action):
+    if action not in ENROLLMENT_ACTIONS:
+        raise PermissionDenied
+    enrollment = _enrollment(request, pk)
+    try:
+        ENROLLMENT_ACTIONS[action](enrollment, request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(_next(request, reverse("sequences:detail", args=[enrollment.sequence_id])))
+
+
+@require_GET
+def enrollment_timeline(request, pk):
+    enrollment = _enrollment(request, pk)
+    return render(
+        request,
+        "sequences/timeline.html",
+        {
+            "enrollment": enrollment,
+            "events": selectors.timeline(enrollment),
+            "sentiments": Sentiment.choices,
+        },
+    )
+
+
+@require_GET
+def outbox(request):
+    return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})

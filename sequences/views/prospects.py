@@ -1,0 +1,149 @@
+"""Prospects: the list (adding one), pasting and importing a CSV, the rows not imported, a
+prospect's page, do not contact, and enrolling a selection."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from outreach.tenancy import get_for_user_or_404, scope_to_user
+from senders import selectors as sender_selectors
+
+from .. import importing, selectors, services
+from ..forms import CsvUploadForm, EnrollForm, PasteProspectsForm, ProspectForm
+from ..models import Prospect
+from .common import _errors
+
+
+@require_http_methods(["GET", "POST"])
+def prospect_list(request):
+    form = ProspectForm(request.POST or None, prefix="one")
+    if request.method == "POST" and form.is_valid():
+        try:
+            prospect, created = services.upsert_prospect(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{prospect.email} {'added' if created else 'updated'}.")
+            return redirect("sequences:prospects")
+    search = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "sequences/prospects.html",
+        {
+            "prospects": selectors.prospect_rows(request.user, search=search)[:500],
+            "search": search,
+            "form": form,
+            "paste_form": PasteProspectsForm(prefix="paste"),
+            "csv_form": CsvUploadForm(),
+            "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
+        },
+    )
+
+
+@require_POST
+def prospect_paste(request):
+    form = PasteProspectsForm(request.POST, prefix="paste")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:prospects")
+    try:
+        pasted = importing.parse_pasted(form.cleaned_data["lines"])
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("sequences:prospects")
+    result = importing.import_rows(request.user, pasted, importing.PASTE_MAPPING)
+    # The page offers these rows as a CSV too.
+    importing.keep_errors(request, result)
+    return render(request, "sequences/import_result.html", {"result": result})
+
+
+@require_http_methods(["GET", "POST"])
+def prospect_import(request):
+    """CSV upload in two steps: read the file and map its columns, then import."""
+    if "file" in request.FILES:
+        form = CsvUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                upload = importing.store_upload(request, form.cleaned_data["file"])
+            except ValidationError as exc:
+                _errors(request, exc)
+                return redirect("sequences:prospects")
+            return render(
+                request,
+                "sequences/import_mapping.html",
+                {"upload": upload, "fields": importing.FIELDS},
+            )
+        # A file the form refuses (an empty one) is said so, not taken for an earlier upload.
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sequences:prospects")
+    upload = importing.load_upload(request)
+    if upload is None:
+        return redirect("sequences:prospects")
+    mapping = {
+        column: request.POST.get(f"map_{index}", "") for index, column in enumerate(upload.header)
+    }
+    try:
+        result = importing.import_rows(
+            request.user, upload, importing.Mapping(upload.header, mapping)
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+        return render(
+            request, "sequences/import_mapping.html", {"upload": upload, "fields": importing.FIELDS}
+        )
+    importing.keep_errors(request, result)
+    return render(request, "sequences/import_result.html", {"result": result})
+
+
+@require_GET
+def prospect_import_errors(request):
+    response = HttpResponse(importing.errors_csv(request), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="prospects-not-imported.csv"'
+    return response
+
+
+@require_GET
+def prospect_detail(request, pk):
+    prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
+    return render(
+        request,
+        "sequences/prospect.html",
+        {"prospect": prospect, **selectors.prospect_history(request.user, prospect)},
+    )
+
+
+@require_POST
+def prospect_dnc(request, pk):
+    prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
+    stopped = services.set_do_not_contact(
+        prospect=prospect, by=request.user, on=request.POST.get("do_not_contact") == "1"
+    )
+    if stopped:
+        messages.success(request, f"{stopped} sequence{'s' if stopped > 1 else ''} stopped.")
+    return redirect("sequences:prospect", prospect.pk)
+
+
+@require_POST
+def prospects_enroll(request):
+    """From a selection on the prospect list: choose the sequence, then the sender and start."""
+    ids = request.POST.getlist("selected")
+    sequence = get_for_user_or_404(
+        selectors.visible_sequences(request.user),
+        request.user,
+        pk=request.POST.get("sequence") or 0,
+    )
+    prospects = scope_to_user(Prospect, request.user).filter(pk__in=[i for i in ids if i.isdigit()])
+    form = EnrollForm(
+        initial={"prospects": list(prospects), "sender": str(sequence.sender_mailbox_id or "")},
+        mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
+        prospects=prospects,
+    )
+    return render(
+        request,
+        "sequences/enroll.html",
+        {"sequence": sequence, "prospects": prospects, "form": form},
+    )

@@ -1,0 +1,122 @@
+"""A sequence's stages: adding, editing, deleting, moving one, and its preview."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from outreach.tenancy import get_for_user_or_404, scope_to_user
+from senders import selectors as sender_selectors
+
+from .. import selectors, services, templating
+from ..forms import StageForm
+from ..models import Prospect, Stage
+from .common import _errors, _sequence
+
+
+def _stage(request, pk, stage_pk):
+    sequence = _sequence(request, pk, edit=True)
+    return get_for_user_or_404(
+        Stage.objects.select_related("sequence"), request.user, pk=stage_pk, sequence=sequence
+    )
+
+
+@require_POST
+def stage_add(request, pk):
+    sequence = _sequence(request, pk, edit=True)
+    kind = request.POST.get("kind", Stage.Kind.EMAIL)
+    stage = Stage(sequence=sequence, kind=kind, delay_days=3)
+    if kind == Stage.Kind.MANUAL:
+        stage.manual_kind = Stage.ManualKind.LINKEDIN_INMAIL
+        stage.instructions = "Send a short InMail referring to the email."
+    else:
+        stage.body_html = (
+            "<p>Hi {{first_name|there}},</p><p>Following up on my note.</p>"
+            "<p>{{sender_first_name}}</p>"
+        )
+    try:
+        services.save_stage(stage=stage, by=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(f"{reverse('sequences:detail', args=[sequence.pk])}#stage-{stage.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+def stage_edit(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    form = StageForm(request.POST or None, instance=stage)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_stage(stage=form.save(commit=False), by=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"Stage {stage.position + 1} saved.")
+            return redirect(f"{reverse('sequences:detail', args=[pk])}#stage-{stage.pk}")
+    return render(
+        request,
+        "sequences/stage_edit.html",
+        {
+            "stage": stage,
+            "sequence": stage.sequence,
+            "form": form,
+            "tokens": templating.TOKENS,
+            "prospects": selectors.prospect_rows(request.user)[:200],
+            "mailboxes": sender_selectors.sendable_mailboxes(request.user),
+        },
+    )
+
+
+@require_POST
+def stage_delete(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    try:
+        services.delete_stage(stage=stage, by=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("sequences:detail", pk)
+
+
+@require_POST
+def stage_move(request, pk, stage_pk):
+    stage = _stage(request, pk, stage_pk)
+    order = list(stage.sequence.stages.order_by("position").values_list("pk", flat=True))
+    index = order.index(stage.pk)
+    target = index - 1 if request.POST.get("direction") == "up" else index + 1
+    if 0 <= target < len(order):
+        order[index], order[target] = order[target], order[index]
+        try:
+            services.reorder_stages(sequence=stage.sequence, by=request.user, stage_ids=order)
+        except ValidationError as exc:
+            _errors(request, exc)
+    return redirect("sequences:detail", pk)
+
+
+@require_GET
+def stage_preview(request, pk, stage_pk):
+    """The stage as one prospect would receive it from one sender (htmx fragment)."""
+    stage = get_for_user_or_404(
+        Stage.objects.select_related("sequence"),
+        request.user,
+        pk=stage_pk,
+        sequence__in=selectors.visible_sequences(request.user),
+        sequence_id=pk,
+    )
+    prospect = (
+        scope_to_user(Prospect, request.user).filter(pk=request.GET.get("prospect") or 0).first()
+    )
+    mailbox = (
+        sender_selectors.sendable_mailboxes(request.user)
+        .filter(pk=request.GET.get("mailbox") or 0)
+        .first()
+        or stage.sequence.sender_mailbox
+    )
+    context = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
+    if stage.kind == Stage.Kind.EMAIL and prospect and mailbox:
+        try:
+            context["email"] = services.render_stage(stage, prospect, mailbox)
+        except templating.TemplateError as exc:
+            context["error"] = str(exc)
+    return render(request, "sequences/_preview.html", context)
