@@ -7,9 +7,8 @@ from django.dispatch import receiver
 from outreach import clock
 from sequences import signals as sequences_signals
 
-from . import services
+from . import services, signals, tasks
 from .models import AtsConnection
-from .tasks import queue_missed
 
 
 @receiver(sequences_signals.message_recorded, dispatch_uid="ats_sync.message_recorded")
@@ -27,10 +26,9 @@ def forget_auto_sync(sender, instance, **kwargs):
     if saved and instance.auto_sync:
         # Other processes may hold "off" a few seconds more: what they store from now on is
         # queued once that has passed.
-        since = clock.now()
-        transaction.on_commit(
-            lambda: queue_missed.apply_async(
-                (instance.organization_id, since.isoformat()),
-                countdown=services.AUTO_SYNC_MEMO_SECONDS + 5,
-            )
-        )
+        tasks.queue_missed_later(instance.organization_id, clock.now())
+
+
+@receiver(signals.notice_needed, dispatch_uid="ats_sync.notice_needed")
+def place_thread_notice(sender, notice, **kwargs):
+    tasks.place_notice_on_commit(notice.pk)

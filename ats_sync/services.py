@@ -36,7 +36,7 @@ from sequences import services as sequences
 from sequences.models import Message
 from sequences.models import Visibility as SequenceVisibility
 
-from . import greenhouse
+from . import greenhouse, signals
 from .models import ActivitySync, AtsConnection, ThreadNotice, UserMapping, Visibility
 
 log = logging.getLogger(__name__)
@@ -130,9 +130,7 @@ def _queue(message: Message) -> tuple[ActivitySync, bool]:
             defaults={"organization_id": message.organization_id, "prospect": message.prospect},
         )
         if new:
-            from .tasks import place_notice
-
-            transaction.on_commit(lambda: place_notice.delay(notice.pk))
+            signals.notice_needed.send(sender=ThreadNotice, notice=notice)
     return row, created
 
 

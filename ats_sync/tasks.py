@@ -1,8 +1,11 @@
-"""Celery entry points: each loads ids and calls one service function."""
+"""Celery entry points: each loads ids and calls one service function. The only module of the
+app that enqueues (once the transaction commits), and nothing in the app imports it back but
+its receivers."""
 
 from datetime import datetime
 
 from celery import shared_task
+from django.db import transaction
 
 from . import services
 
@@ -20,3 +23,17 @@ def queue_missed(organization_id: int, since: str) -> int:
 @shared_task
 def place_notice(notice_id: int) -> bool:
     return services.place_notice(notice_id)
+
+
+def queue_missed_later(organization_id: int, since: datetime) -> None:
+    """After other processes' memo of "sync off" has run out (what they store until then
+    would be left out), queue what was stored since `since`."""
+    transaction.on_commit(
+        lambda: queue_missed.apply_async(
+            (organization_id, since.isoformat()), countdown=services.AUTO_SYNC_MEMO_SECONDS + 5
+        )
+    )
+
+
+def place_notice_on_commit(notice_id: int) -> None:
+    transaction.on_commit(lambda: place_notice.delay(notice_id))

@@ -2,9 +2,9 @@
 Celery task once the transaction that caused them has committed, delivered by Django's backend."""
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 
+from . import tasks
 from .mail_headers import header_text
 
 
@@ -19,8 +19,4 @@ def send_product_email(*, to: str, template: str, context: dict) -> None:
     subject = header_text(render_to_string(f"emails/{template}.subject.txt", context))
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = {"to": [to], "subject": subject, "text": text, "html": html}
-
-    from .tasks import deliver_email
-
-    transaction.on_commit(lambda: deliver_email.delay(message))
+    tasks.deliver_on_commit({"to": [to], "subject": subject, "text": text, "html": html})

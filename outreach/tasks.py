@@ -1,9 +1,12 @@
+"""Celery entry points of the product's own emails; the only place that enqueues them."""
+
 import logging
 import smtplib
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -24,3 +27,8 @@ def deliver_email(message: dict) -> None:
     email.attach_alternative(message["html"], "text/html")
     email.send()
     log.info("product email delivered", extra={"to": message["to"], "subject": message["subject"]})
+
+
+def deliver_on_commit(message: dict) -> None:
+    """Delivers the rendered email once the transaction that caused it has committed."""
+    transaction.on_commit(lambda: deliver_email.delay(message))
