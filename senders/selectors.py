@@ -40,6 +40,8 @@ def recent_events(user: User, limit: int = 30):
 
 def sendable_mailboxes(user: User):
     """Mailboxes `user` may pick as a sender: their own and those they are authorized for."""
+    if user.organization_id is None:
+        return Mailbox.objects.none()  # the operator's superusers have none
     return (
         Mailbox.objects.filter(organization_id=user.organization_id)
         .filter(
