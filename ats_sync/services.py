@@ -206,7 +206,7 @@ def push(sync_id: int, claim_token: str) -> str:
                 window=greenhouse.write_window(),
                 now=clock.now(),
             )
-            if verdict is remote.Outcome.LANDED:
+            if verdict is remote.Outcome.LANDED and landed is not None:
                 return _synced(row, candidate_id, landed)
             if verdict is remote.Outcome.MAY_STILL_LAND:
                 settled = greenhouse.write_window().settled_at(row.write_started_at)
