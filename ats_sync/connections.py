@@ -130,7 +130,7 @@ def _record_lookup(user: User, greenhouse_user_id: int | None) -> None:
     try:
         with transaction.atomic():
             UserMapping.objects.create(
-                organization_id=user.organization_id,
+                organization_id=user.team_id,
                 user=user,
                 source=UserMapping.Source.EMAIL,
                 **values,

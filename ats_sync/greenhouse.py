@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -122,9 +123,11 @@ class Activity:
 
 
 def _integer(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
@@ -482,7 +485,9 @@ class Harvest:
 
     def _pages(self, url: str, purpose: str, **params) -> list:
         """Every item of a v3 list: each next page's URL carries the filters in its cursor."""
-        items, next_url, first = [], url, params
+        items: list[Any] = []
+        next_url: str | None = url
+        first: dict[str, Any] | None = params
         while next_url:
             response = self._request("GET", next_url, purpose, None, params=first)
             items += _json(response, purpose)

@@ -1,6 +1,9 @@
 """Reads for the sync log, the prospect page's Greenhouse panel and the admin. Each is a fixed
 number of queries, whatever the number of rows."""
 
+from collections.abc import Iterable
+from typing import TypedDict
+
 from django.db.models import Count, QuerySet
 
 from outreach.models import User
@@ -32,14 +35,14 @@ def team_status_counts(user: User) -> dict[str, int]:
     return status_counts(scope_to_user(ActivitySync, user))
 
 
-def chosen_statuses(values) -> list[str]:
+def chosen_statuses(values: Iterable[str]) -> list[str]:
     """The statuses asked for in the log's filter (unknown ones dropped); the rows that need
     attention when none is asked for."""
     chosen = [value for value in dict.fromkeys(values) if value in Status.values]
     return chosen or [status.value for status in NEEDS_ATTENTION]
 
 
-def log_rows(user: User, *, statuses) -> QuerySet[ActivitySync]:
+def log_rows(user: User, *, statuses: Iterable[str]) -> QuerySet[ActivitySync]:
     """The team's outbox rows in these statuses, newest first, with the message and prospect
     each row shows (joined: one query per page)."""
     return (
@@ -50,7 +53,16 @@ def log_rows(user: User, *, statuses) -> QuerySet[ActivitySync]:
     )
 
 
-def prospect_panel(user: User, prospect: Prospect) -> dict:
+class ProspectPanel(TypedDict):
+    prospect: Prospect
+    paused: bool
+    candidate_id: str
+    sync_on: bool
+    syncs: list[ActivitySync]
+    more: bool
+
+
+def prospect_panel(user: User, prospect: Prospect) -> ProspectPanel:
     """What the prospect page says about Greenhouse: paused or not, the candidate's id, whether
     the team writes its conversations there at all, and the sync of each message `user` may
     see (one of a confidential sequence they may not see is left out, as on the rest of the

@@ -15,7 +15,8 @@
 import logging
 import secrets
 import time
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 
@@ -84,7 +85,7 @@ def forget_auto_sync(organization_id: int) -> None:
     cache.delete(_auto_sync_key(organization_id))
 
 
-def queue_missed(organization_id: int, since) -> int:
+def queue_missed(organization_id: int, since: datetime) -> int:
     """Queues what was stored since sync was switched on that a process still holding the old
     answer left out; returns how many."""
     if not AtsConnection.objects.filter(organization_id=organization_id, auto_sync=True).exists():
@@ -204,7 +205,7 @@ def push(sync_id: int, claim_token: str) -> str:
                 window=greenhouse.write_window(),
                 now=clock.now(),
             )
-            if verdict is remote.Outcome.LANDED:
+            if verdict is remote.Outcome.LANDED and landed is not None:
                 return _synced(row, candidate_id, landed)
             if verdict is remote.Outcome.MAY_STILL_LAND:
                 settled = greenhouse.write_window().settled_at(row.write_started_at)
@@ -376,7 +377,7 @@ def _retry_later(row: ActivitySync, error: str, *, write_settled: bool = False) 
 # What admins and recruiters do -----------------------------------------------------------------
 
 
-def retry(*, organization_id: int, ids) -> int:
+def retry(*, organization_id: int, ids: Iterable[int]) -> int:
     """Failed or skipped rows (once their cause is fixed) go back in the queue."""
     return ActivitySync.objects.filter(
         organization_id=organization_id,

@@ -8,7 +8,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, ReadOnlyPasswordHashField
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from . import services
 from .models import EmailDomain, Invitation, Organization, User
@@ -122,7 +122,7 @@ class TenantAdmin(admin.ModelAdmin):
             return filters
         # A related-field filter lists every row of the related table; keep only those that
         # appear in this (scoped) list.
-        scoped = []
+        scoped: list[object] = []
         for item in filters:
             if isinstance(item, str) and self.opts.get_field(item.split("__")[0]).is_relation:
                 scoped.append((item, admin.RelatedOnlyFieldListFilter))
@@ -205,7 +205,7 @@ class MemberAdminForm(forms.ModelForm):
     address of their own and send as that teammate. Members change their own, confirmed at the
     new address; the operator may change one, and that change is recorded with both addresses."""
 
-    request = None  # set by UserAdmin.get_form
+    request: HttpRequest | None = None  # set by UserAdmin.get_form
     # The operator's view shows the hash, never a field to type one into.
     password = ReadOnlyPasswordHashField(label="Password")
 
@@ -214,9 +214,12 @@ class MemberAdminForm(forms.ModelForm):
         fields = ("full_name", "role", "is_active")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         user = self.instance
         if user.pk and user.organization_id and not self.errors:
+            if self.request is None or not isinstance(self.request.user, User):
+                raise PermissionDenied("Only a signed-in admin changes a member.")
             current = User.objects.select_related("organization").get(pk=user.pk)
             try:
                 services.check_member_change(
@@ -302,8 +305,8 @@ class UserAdmin(TenantAdmin, DjangoUserAdmin):
         display = super().get_list_display(request)
         return display if is_operator(request) else tuple(f for f in display if f != "organization")
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None:
             form = type(form.__name__, (form,), {"request": request})
         return form

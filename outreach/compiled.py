@@ -16,12 +16,15 @@ Statements go through Django's cursor, so they are counted, logged and wrapped l
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.models import sql
-from django.db.models.query import ModelIterable, get_related_populators
+
+# get_related_populators: Django's own helper for select_related reads; private, so django-stubs
+# does not declare it.
+from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 from django.db.transaction import TransactionManagementError
 
 # Values no real parameter takes, so their places in the compiled parameters can be found. The
@@ -34,7 +37,10 @@ _STAND_INS = {
 }
 
 
-class _Statement:
+_C = TypeVar("_C", bound="_Compiled")
+
+
+class _Statement(Generic[_C]):
     """Compiles on first use in each thread (a compiler belongs to one thread's connection).
 
     `build` receives one stand-in per kind and must use each as a plain value, in a lookup or
@@ -47,8 +53,11 @@ class _Statement:
         self._kinds = kinds
         self._local = threading.local()
 
-    def _run(self, values):
-        compiled = getattr(self._local, "compiled", None)
+    def _compile(self, stand_ins: list[Any]) -> _C:
+        raise NotImplementedError
+
+    def _run(self, values) -> tuple[_C, Any]:
+        compiled: _C | None = getattr(self._local, "compiled", None)
         if compiled is None:
             stand_ins = [_STAND_INS[kind](n) for n, kind in enumerate(self._kinds)]
             compiled = self._local.compiled = self._compile(stand_ins)
@@ -68,13 +77,14 @@ class _Statement:
 class _Compiled:
     locks = False
     returns_rows = True
+    slots: list[tuple[int | None, Any]]  # set by _Statement, see _slots
 
     def __init__(self, db, sql_and_params):
         self.db = db
         self.sql, self.params = sql_and_params
 
 
-class CompiledQuery(_Statement):
+class CompiledQuery(_Statement["_CompiledRead"]):
     """`CompiledQuery(lambda pk: Model.objects.filter(pk=pk), int)`; then `.all(5)`, `.first(5)`."""
 
     def all(self, *values) -> list[Any]:
@@ -122,7 +132,7 @@ class _CompiledRead(_Compiled):
         return instances
 
 
-class CompiledUpdate(_Statement):
+class CompiledUpdate(_Statement[_Compiled]):
     """`CompiledUpdate(lambda pk, status: (Model.objects.filter(pk=pk), {"status": status}),
     int, str)`; then `.run(5, "sent")` returns how many rows changed."""
 

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -20,7 +22,9 @@ class Organization(models.Model):
     default_bcc = models.CharField(
         max_length=500,
         blank=True,
-        validators=[email_list],
+        # Django ignores what a validator returns; email_list also normalizes, for clean() and
+        # the sequences' BCC lists, and migration 0005 names it.
+        validators=[email_list],  # type: ignore[list-item]
         help_text="Copied into each new sequence when it is created (e.g. your ATS's BCC "
         "maildrop address); changing it later does not change existing sequences.",
     )
@@ -74,8 +78,19 @@ class Role(models.TextChoices):
 SEAT_ROLES = (Role.ADMIN, Role.RECRUITER)
 
 
-class UserManager(BaseUserManager.from_queryset(TenantQuerySet)):
+class UserManager(BaseUserManager["User"]):
+    """Its querysets are TenantQuerySets, as `from_queryset(TenantQuerySet)` would make them:
+    spelled out, since mypy's Django plugin cannot type a from_queryset manager of the user model
+    in the user model's own module."""
+
     use_in_migrations = True
+    _queryset_class = TenantQuerySet
+
+    def get_queryset(self) -> "TenantQuerySet[User]":
+        return cast("TenantQuerySet[User]", super().get_queryset())
+
+    def for_organization(self, organization_id: int) -> "TenantQuerySet[User]":
+        return self.get_queryset().for_organization(organization_id)
 
     def _create_user(self, email, password, **extra):
         if not email:
@@ -172,6 +187,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def takes_seat(self) -> bool:
         return self.is_active and self.role in SEAT_ROLES
+
+    # For the code only a team's members reach. The operator's superusers have no organization:
+    # there, both raise Organization.DoesNotExist, as looking it up would.
+    @property
+    def team(self) -> Organization:
+        if self.organization is None:
+            raise Organization.DoesNotExist(f"{self.email} belongs to no team.")
+        return self.organization
+
+    @property
+    def team_id(self) -> int:
+        if self.organization_id is None:
+            raise Organization.DoesNotExist(f"{self.email} belongs to no team.")
+        return self.organization_id
 
 
 class Invitation(models.Model):

@@ -1,10 +1,19 @@
 """Telling a person something: an in-app notification, and the same as an email."""
 
+from django.db.models import CharField
+
 from .emails import absolute_url, send_product_email
 from .models import Notification, User
 
-MESSAGE_LENGTH = Notification._meta.get_field("message").max_length
-URL_LENGTH = Notification._meta.get_field("url").max_length
+
+def _max_length(field: CharField) -> int:
+    if field.max_length is None:
+        raise TypeError(f"{field} has no max_length to fit to.")
+    return field.max_length
+
+
+MESSAGE_LENGTH = _max_length(Notification._meta.get_field("message"))
+URL_LENGTH = _max_length(Notification._meta.get_field("url"))
 
 
 def _fit(text: str, longest: int) -> str:
@@ -30,7 +39,7 @@ def notify(
     url = url if len(url) <= URL_LENGTH else ""
     notification = (
         Notification.objects.create(
-            organization_id=user.organization_id, user=user, message=message, url=url
+            organization_id=user.team_id, user=user, message=message, url=url
         )
         if in_app
         else None

@@ -123,9 +123,10 @@ class RoleMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        nobody = "nobody: this page has no stated rule"
         return render(
             request,
             "outreach/not_for_your_role.html",
-            {"needed": WHO.get(needed, "nobody: this page has no stated rule")},
+            {"needed": WHO.get(needed, nobody) if needed is not None else nobody},
             status=403,
         )

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from . import clock
 from .models import SEAT_ROLES, EmailDomain, Invitation, Organization, User
@@ -11,7 +12,7 @@ def seats_used(organization: Organization) -> int:
     return organization.members.filter(is_active=True, role__in=SEAT_ROLES).count()
 
 
-def open_invitations(organization: Organization):
+def open_invitations(organization: Organization) -> QuerySet[Invitation]:
     """Invitations still waiting for an answer whose link has not expired."""
     oldest = clock.now() - timedelta(seconds=settings.INVITATION_MAX_AGE)
     return organization.invitations.filter(
@@ -24,11 +25,11 @@ def seats_reserved(organization: Organization) -> int:
     return seats_used(organization) + open_invitations(organization).count()
 
 
-def team_members(user: User):
+def team_members(user: User) -> QuerySet[User]:
     return scope_to_user(User, user).order_by("-is_active", "full_name", "email")
 
 
-def team_invitations(user: User):
+def team_invitations(user: User) -> QuerySet[Invitation]:
     return (
         scope_to_user(Invitation, user)
         .filter(accepted_at__isnull=True, revoked_at__isnull=True)

@@ -117,7 +117,7 @@ def confirm_team_signup(token: str) -> User:
         try:
             with transaction.atomic():
                 EmailDomain.objects.create(
-                    organization=founder.organization, domain=domain, verified_by=founder
+                    organization=founder.team, domain=domain, verified_by=founder
                 )
         except IntegrityError:
             claimed = True
@@ -127,7 +127,7 @@ def confirm_team_signup(token: str) -> User:
             founder.email_confirmed_at = clock.now()
             founder.save(update_fields=["is_active", "email_confirmed_at"])
     if claimed:
-        organization = founder.organization
+        organization = founder.team
         founder.delete()
         organization.delete()
         raise LinkError(
@@ -166,7 +166,7 @@ def invitation_url(invitation: Invitation) -> str:
 
 @transaction.atomic
 def invite_teammate(*, by: User, email: str, role: str = Role.RECRUITER) -> Invitation:
-    organization = Organization.objects.select_for_update().get(pk=by.organization_id)
+    organization = Organization.objects.select_for_update().get(pk=by.team_id)
     require_admin(by, organization)
     email = normalize_email(email)
     if role not in (Role.ADMIN, Role.RECRUITER):
@@ -255,7 +255,7 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
 
 def _other_active_admins(user: User) -> bool:
     return (
-        User.objects.filter(organization_id=user.organization_id, role=Role.ADMIN, is_active=True)
+        User.objects.filter(organization_id=user.team_id, role=Role.ADMIN, is_active=True)
         .exclude(pk=user.pk)
         .exists()
     )
@@ -271,7 +271,7 @@ def check_member_change(*, user: User, by: User, role: str, is_active: bool) -> 
     if loses_admin and not _other_active_admins(user):
         raise ValidationError("A team keeps at least one active admin.")
     if is_active and role in SEAT_ROLES and not user.takes_seat:
-        _check_free_seat(user.organization, reserved=False)
+        _check_free_seat(user.team, reserved=False)
 
 
 @transaction.atomic
@@ -280,7 +280,7 @@ def update_member(
 ) -> User:
     """Changes a member's role or status. Deactivating frees the seat and is announced, so that
     what the member had running can be stopped."""
-    organization = Organization.objects.select_for_update().get(pk=user.organization_id)
+    organization = Organization.objects.select_for_update().get(pk=user.team_id)
     require_admin(by, organization)
     user = (
         User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
@@ -325,11 +325,11 @@ def request_email_change(*, user: User, new_email: str) -> str:
     new_email = normalize_email(new_email)
     if new_email == user.email:
         raise ValidationError("That is already your address.")
-    domains = selectors.organization_domains(user.organization)
+    domains = selectors.organization_domains(user.team)
     if selectors.email_domain(new_email) not in domains:
         raise ValidationError(
             f"Use an address on {', '.join(domains) or 'your team domain'}: the domains "
-            f"{user.organization.name} holds."
+            f"{user.team.name} holds."
         )
     if User.objects.filter(email=new_email).exists():
         raise ValidationError(f"{new_email} already has an account.")

@@ -294,7 +294,7 @@ def email_change_confirm(request, token):
 def healthz(request):
     checks = health.checks()
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "unhealthy"}
+    body: dict[str, object] = {"status": "ok" if healthy else "unhealthy"}
     if health.for_operator(request):
         body["checks"] = checks
         if healthy:

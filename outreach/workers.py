@@ -75,6 +75,11 @@ def _holder_key(field: str) -> str:
     return f"outreach:holder:{field}"
 
 
+def _text(value: bytes | str) -> str:
+    # The client does not decode responses: its values are bytes.
+    return value.decode() if isinstance(value, bytes) else value
+
+
 # The worker's side -------------------------------------------------------------------------------
 
 
@@ -86,7 +91,9 @@ def set_node(name: str) -> None:
 def beat() -> None:
     ttl = max(1, round(settings.WORKER_HEARTBEAT_SECONDS * MISSED_BEATS))
     with _redis().pipeline() as pipe:
-        pipe.sadd(WORKERS, _node).set(_alive_key(_node), 1, ex=ttl).execute()
+        pipe.sadd(WORKERS, _node)
+        pipe.set(_alive_key(_node), 1, ex=ttl)
+        pipe.execute()
 
 
 def start_heartbeat() -> None:
@@ -114,7 +121,9 @@ def stop_heartbeat() -> None:
     _stop.set()
     try:
         with _redis().pipeline() as pipe:
-            pipe.delete(_alive_key(_node), _holds_key(_node)).srem(WORKERS, _node).execute()
+            pipe.delete(_alive_key(_node), _holds_key(_node))
+            pipe.srem(WORKERS, _node)
+            pipe.execute()
     except redis.RedisError as error:
         log.warning("worker heartbeat not cleared: %s", error)
 
@@ -148,7 +157,7 @@ def release(kind: str, *pks: int) -> None:
 
 def dead_workers() -> list[str]:
     client = _redis()
-    workers = sorted(member.decode() for member in client.smembers(WORKERS))
+    workers = sorted(_text(member) for member in client.smembers(WORKERS))
     with client.pipeline() as pipe:
         for worker in workers:
             pipe.exists(_alive_key(worker))
@@ -160,16 +169,16 @@ def orphaned(kind: str) -> list[Orphan]:
     """The leases of `kind` still held by workers whose heartbeat is gone."""
     try:
         client = _redis()
-        found = []
+        found: list[Orphan] = []
         for worker in dead_workers():
-            fields = [f.decode() for f in client.smembers(_holds_key(worker))]
+            fields = [_text(f) for f in client.smembers(_holds_key(worker))]
             if not fields:
                 client.srem(WORKERS, worker)
                 continue
             mine = [f for f in fields if f.partition(":")[0] == kind]
             holders = client.mget([_holder_key(f) for f in mine]) if mine else []
             for field, holder in zip(mine, holders, strict=True):
-                name, _, token = (holder or b"").decode().rpartition(" ")
+                name, _, token = _text(holder or b"").rpartition(" ")
                 if name == worker:
                     found.append(Orphan(worker, kind, int(field.partition(":")[2]), token))
                 else:
@@ -187,9 +196,9 @@ def take_over(kind: str, model: type[models.Model], now: datetime) -> int:
     many. The caller's next claim picks those rows up."""
     orphans = orphaned(kind)
     for orphan in orphans:
-        model.objects.filter(pk=orphan.pk, claim_token=orphan.token, claimed_until__gt=now).update(
-            claimed_until=now
-        )
+        model._default_manager.filter(
+            pk=orphan.pk, claim_token=orphan.token, claimed_until__gt=now
+        ).update(claimed_until=now)
     if orphans:
         log.warning(
             "took over the leases of dead workers",
@@ -208,7 +217,8 @@ def forget(orphans: list[Orphan]) -> None:
         with _redis().pipeline() as pipe:
             for orphan in orphans:
                 field = f"{orphan.kind}:{orphan.pk}"
-                pipe.srem(_holds_key(orphan.worker), field).delete(_holder_key(field))
+                pipe.srem(_holds_key(orphan.worker), field)
+                pipe.delete(_holder_key(field))
             pipe.execute()
     except redis.RedisError as error:
         log.warning("could not forget the leases taken over: %s", error)

@@ -456,7 +456,8 @@ class Gmail:
     @_translate_errors
     def search(self, query: str, limit: int = 100) -> list[tuple[str, str]]:
         """(message id, thread id) of messages matching a Gmail search."""
-        found, token = [], None
+        found: list[tuple[str, str]] = []
+        token = None
         while len(found) < limit:
             request = self._messages.list(
                 userId="me", q=query, maxResults=min(100, limit), pageToken=token
@@ -472,7 +473,8 @@ class Gmail:
     def added_since(self, history_id: str, label: str | None = None) -> tuple[list[str], str]:
         """Ids of messages added since `history_id` (oldest first), and the latest history id.
         Raises NotFound when Gmail no longer keeps that history."""
-        ids, token, latest = [], None, history_id
+        ids: list[str] = []
+        token, latest = None, history_id
         while True:
             params = {
                 "userId": "me",

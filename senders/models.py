@@ -46,6 +46,9 @@ class Mailbox(models.Model):
 
     objects = TenantQuerySet.as_manager()
 
+    # Not a column: the scopes it lacks, as the sender settings page finds them for its list.
+    missing: list[str]
+
     class Meta:
         ordering = ["email"]
         verbose_name_plural = "mailboxes"

@@ -1,15 +1,15 @@
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from outreach.models import User
 
 from .models import Delegation, DelegationEvent, Mailbox
 
 
-def own_mailboxes(user: User):
+def own_mailboxes(user: User) -> QuerySet[Mailbox]:
     return Mailbox.objects.filter(owner=user).prefetch_related("aliases").order_by("email")
 
 
-def delegations_held(user: User):
+def delegations_held(user: User) -> QuerySet[Delegation]:
     """Inboxes `user` can send from or asked for; ended ones live on in the history."""
     return (
         Delegation.objects.filter(
@@ -20,7 +20,7 @@ def delegations_held(user: User):
     )
 
 
-def delegations_granted(user: User):
+def delegations_granted(user: User) -> QuerySet[Delegation]:
     """Who may send, or asks to send, from `user`'s inbox."""
     return (
         Delegation.objects.filter(grantor=user, status__in=Delegation.OPEN)
@@ -29,7 +29,7 @@ def delegations_granted(user: User):
     )
 
 
-def recent_events(user: User, limit: int = 30):
+def recent_events(user: User, limit: int = 30) -> QuerySet[DelegationEvent]:
     """The audit trail of the delegations `user` is party to."""
     return (
         DelegationEvent.objects.filter(Q(delegation__grantor=user) | Q(delegation__delegate=user))
@@ -38,8 +38,10 @@ def recent_events(user: User, limit: int = 30):
     )
 
 
-def sendable_mailboxes(user: User):
+def sendable_mailboxes(user: User) -> QuerySet[Mailbox]:
     """Mailboxes `user` may pick as a sender: their own and those they are authorized for."""
+    if user.organization_id is None:
+        return Mailbox.objects.none()  # the operator's superusers have none
     return (
         Mailbox.objects.filter(organization_id=user.organization_id)
         .filter(

@@ -45,7 +45,7 @@ class MailboxRequired(Exception):
 
 def check_connectable_address(*, user: User, email: str) -> str:
     email = normalize_email(email)
-    domains = org_selectors.organization_domains(user.organization)
+    domains = org_selectors.organization_domains(user.team)
     if org_selectors.email_domain(email) not in domains:
         raise ValidationError(f"{email} is not on your team's domains ({', '.join(domains)}).")
     taken = Mailbox.objects.filter(email=email).exclude(owner=user).exists()
@@ -75,7 +75,7 @@ def connect_mailbox(*, user: User, grant: gmail.Grant, expected_email: str) -> M
             raise WrongGoogleAccount(f"{profile.email} is already connected by someone else.")
         was_down = mailbox is not None and not mailbox.is_connected
         if mailbox is None:
-            mailbox = Mailbox(organization_id=user.organization_id, owner=user, email=profile.email)
+            mailbox = Mailbox(organization_id=user.team_id, owner=user, email=profile.email)
         mailbox.display_name = mailbox.display_name or user.full_name
         mailbox.refresh_token = grant.refresh_token
         mailbox.scopes = sorted(grant.scopes)
@@ -272,7 +272,7 @@ def _check_teammate_address(requester: User, email: str) -> str:
         raise ValidationError(
             "That is your own address: connect your own mailbox instead of asking for access."
         )
-    domains = org_selectors.organization_domains(requester.organization)
+    domains = org_selectors.organization_domains(requester.team)
     if org_selectors.email_domain(email) not in domains:
         raise ValidationError(
             f"{email} is not on your team's domains ({', '.join(domains)}): only teammates can "
@@ -285,11 +285,11 @@ def _check_teammate_address(requester: User, email: str) -> str:
 def request_delegation(*, requester: User, grantor_email: str) -> Delegation:
     email = _check_teammate_address(requester, grantor_email)
     grantor = User.objects.filter(
-        organization_id=requester.organization_id, email=email, is_active=True
+        organization_id=requester.team_id, email=email, is_active=True
     ).first()
     if grantor is None:
         raise ValidationError(
-            f"{email} is not a member of {requester.organization.name}. Invite them to lend their "
+            f"{email} is not a member of {requester.team.name}. Invite them to lend their "
             "inbox instead."
         )
     return _open_delegation(requester, grantor)
@@ -325,7 +325,7 @@ def _open_delegation(requester: User, grantor: User) -> Delegation:
         )
     _check_request_emails(requester, grantor)
     delegation = Delegation.objects.create(
-        organization_id=requester.organization_id,
+        organization_id=requester.team_id,
         grantor=grantor,
         delegate=requester,
         mailbox=grantor.mailboxes.filter(status=Mailbox.Status.CONNECTED).first(),
@@ -423,7 +423,7 @@ def delegation_for_review(token: str) -> Delegation:
                     f"This request expired after {REVIEW_MAX_AGE.days} days. "
                     f"Ask {delegation.delegate.full_name} to send it again."
                 ),
-            }[delegation.status]
+            }[Delegation.Status(delegation.status)]
         )
     return delegation
 

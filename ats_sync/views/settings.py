@@ -50,7 +50,8 @@ def _members(request) -> list[dict]:
     for member in members:
         mapping = getattr(member, "greenhouse_mapping", None)
         greenhouse_id = mapping.greenhouse_user_id if mapping else None
-        rows.append({"user": member, "mapping": mapping, "name": names.get(greenhouse_id, "")})
+        name = names.get(greenhouse_id, "") if greenhouse_id is not None else ""
+        rows.append({"user": member, "mapping": mapping, "name": name})
     return rows
 
 
@@ -177,7 +178,8 @@ def map_user(request, user_id):
         return redirect(reverse("ats_sync:settings") + "#ats-users")
     form = UserMappingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"{who}: " + " ".join(form.errors.get("greenhouse_user_id", [])))
+        errors = form["greenhouse_user_id"].errors
+        messages.error(request, f"{who}: " + " ".join(str(error) for error in errors))
         return redirect(reverse("ats_sync:settings") + "#ats-users")
     greenhouse_user_id = form.cleaned_data["greenhouse_user_id"]
     connections.set_user_mapping(
