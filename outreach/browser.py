@@ -112,11 +112,11 @@ def find(
         failed.append(path)
     if provision:
         for provisioner in (_playwright_download, _apt_install):
-            path = provisioner(failed)
-            if path and path not in failed:
-                if check(path):
-                    return path
-                failed.append(path)
+            provisioned = provisioner(failed)
+            if provisioned and provisioned not in failed:
+                if check(provisioned):
+                    return provisioned
+                failed.append(provisioned)
     raise NoBrowser(_what_to_install(failed))
 
 
