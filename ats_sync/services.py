@@ -30,7 +30,7 @@ from django.urls import reverse
 from outreach import clock, mail_headers, remote, workers
 from outreach.backoff import backoff
 from outreach.emails import absolute_url
-from senders import gmail
+from senders import mail
 from senders import services as senders
 from sequences import selectors as sequences_selectors
 from sequences import services as sequences
@@ -475,10 +475,13 @@ def place_notice(notice_id: int) -> bool:
     email["Date"] = format_datetime(clock.now())
     email[NOTICE_HEADER] = "ats-sync"
     try:
-        placed = senders.gmail_for(mailbox).insert(
-            email.as_bytes(), thread_id=notice.gmail_thread_id, label_ids=["INBOX"]
+        client = senders.client_for(mailbox)
+        if not client.capabilities.inserts_messages:
+            return False  # a provider that cannot file a message gets no notice
+        placed = client.insert(
+            email.as_bytes(), thread_id=notice.gmail_thread_id, label_ids=(mail.INBOX,)
         )
-    except gmail.GmailError as error:
+    except mail.MailError as error:
         ThreadNotice.objects.filter(pk=notice.pk).update(last_error=str(error))
         log.warning("could not place the ATS sync notice: %s", error, extra={"notice": notice.pk})
         return False

@@ -1,5 +1,6 @@
 """The only module that knows Google's OAuth and Gmail API: it builds the flows and the client
-(base URLs from settings), and turns Google's errors into the exceptions below."""
+(base URLs from settings), and turns Google's errors into senders.mail's. `Gmail` is the first
+implementation of the mail-provider seam (senders.mail.MailProvider)."""
 
 import base64
 import functools
@@ -7,8 +8,7 @@ import html
 import json
 import os
 import threading
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httplib2
@@ -23,6 +23,8 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from outreach import remote
+
+from . import mail
 
 # gmail.modify is the one scope that covers all we do: send, read replies in our threads,
 # insert the sync notice into the sender's thread, list send-as aliases, and trash the
@@ -55,67 +57,21 @@ def send_window() -> remote.WriteWindow:
     )
 
 
-class GmailError(Exception):
-    """A Gmail or Google OAuth call that failed; the message is safe to show."""
-
-    # Whether a write that failed so may have been carried out all the same (its answer lost).
-    may_have_landed = False
-
-
-class GrantRevoked(GmailError):
-    """The refresh token no longer works (revoked, password changed, unused for six months)."""
-
-
-class MissingScopes(GmailError):
-    """The grant lacks a scope the call needs."""
-
-
-class RateLimited(GmailError):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class GmailUnavailable(GmailError):
-    """Google answered 5xx, or its answer was lost (a timeout, a closed or reset connection):
-    try again later, after looking for what the call may have done."""
-
-    may_have_landed = True
-
-
-class NotReached(GmailUnavailable):
-    """No connection to Google could be made: the call was never carried out."""
-
-    may_have_landed = False
-
-
-class NotFound(GmailError):
-    pass
-
-
-class AuthorizationDenied(GmailError):
-    """The person pressed Deny (or Google refused the request) on the consent page."""
-
-
-@dataclass(frozen=True)
-class Grant:
-    refresh_token: str
-    scopes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Profile:
-    email: str
-    history_id: str
-
-
-@dataclass(frozen=True)
-class Alias:
-    email: str
-    display_name: str
-    is_primary: bool
-    is_default: bool
-    verified: bool
+# Google's errors become the provider-neutral ones (senders.mail); the old names stay, as the
+# words this module's callers and tests know Gmail by.
+GmailError = mail.MailError
+GrantRevoked = mail.GrantRevoked
+MissingScopes = mail.MissingScopes
+RateLimited = mail.RateLimited
+GmailUnavailable = mail.Unavailable
+NotReached = mail.NotReached
+NotFound = mail.NotFound
+AuthorizationDenied = mail.AuthorizationDenied
+Grant = mail.Grant
+Profile = mail.Profile
+Alias = mail.Alias
+Sent = mail.Sent
+MessageHeaders = mail.MessageHeaders
 
 
 # OAuth ------------------------------------------------------------------------------------------
@@ -341,25 +297,14 @@ def _service(creds: Credentials):
 _clients = threading.local()
 
 
-@dataclass(frozen=True)
-class Sent:
-    id: str
-    thread_id: str
-
-
-@dataclass(frozen=True)
-class MessageHeaders:
-    id: str
-    thread_id: str
-    internal_date_ms: int
-    label_ids: tuple[str, ...]
-    headers: dict[str, str]  # lower-cased names
-    snippet: str = ""
-
-
 class Gmail:
     """One mailbox's Gmail API, kept per worker thread: the discovery document is parsed and
     the access token refreshed once, not for every send."""
+
+    # Gmail shows the sender's Sent copy through Google's image proxy, as it does the prospect's.
+    capabilities = mail.Capabilities(
+        replaces_tracked_sent_copy=True, inserts_messages=True, lists_send_as_aliases=True
+    )
 
     def __init__(self, creds: Credentials):
         self.credentials = creds
@@ -388,10 +333,13 @@ class Gmail:
     def forget(key) -> None:
         getattr(_clients, "by_mailbox", {}).pop(key, None)
 
+    def send_window(self) -> remote.WriteWindow:
+        return send_window()
+
     @_translate_errors
     def profile(self) -> Profile:
         data = self._users_resource.getProfile(userId="me").execute()
-        return Profile(email=data["emailAddress"].lower(), history_id=str(data["historyId"]))
+        return Profile(email=data["emailAddress"].lower(), cursor=str(data["historyId"]))
 
     @_translate_errors
     def send_as_aliases(self) -> list[Alias]:
@@ -468,6 +416,9 @@ class Gmail:
             if not token:
                 break
         return found[:limit]
+
+    def messages_from(self, sender: str, since: datetime, limit: int) -> list[tuple[str, str]]:
+        return self.search(f"from:{sender} after:{int(since.timestamp())}", limit=limit)
 
     @_translate_errors
     def added_since(self, history_id: str, label: str | None = None) -> tuple[list[str], str]:

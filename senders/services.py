@@ -19,7 +19,7 @@ from outreach.emails import absolute_url, send_product_email
 from outreach.models import Role, User, normalize_email
 from outreach.notifications import notify
 
-from . import gmail, signals
+from . import gmail, mail, signals
 from .models import Delegation, DelegationEvent, Mailbox, SendAsAlias
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def connect_mailbox(*, user: User, grant: gmail.Grant, expected_email: str) -> M
         mailbox.last_success_at = clock.now()
         mailbox.connected_at = clock.now()
         if not mailbox.history_id:
-            mailbox.history_id = profile.history_id
+            mailbox.history_id = profile.cursor
         mailbox.save()
         _store_aliases(mailbox, aliases)
         Delegation.objects.filter(grantor=user, mailbox__isnull=True).update(mailbox=mailbox)
@@ -116,9 +116,15 @@ def missing_scopes(mailbox: Mailbox) -> list[str]:
     return [scope for scope in gmail.MAILBOX_SCOPES if scope not in mailbox.scopes]
 
 
+def client_for(mailbox: Mailbox) -> mail.MailProvider:
+    """The mailbox's provider client (kept per worker); pass any MailError of a call to
+    `record_mail_failure`, and its success to `record_mail_success`. Gmail is the one provider
+    today: another is chosen here, by the mailbox's provider, and nowhere else."""
+    return gmail_for(mailbox)
+
+
 def gmail_for(mailbox: Mailbox) -> gmail.Gmail:
-    """The mailbox's Gmail client (kept per worker); pass any GmailError of a call to
-    `record_gmail_failure`, and its success to `record_gmail_success`."""
+    """The mailbox's Gmail client, for what only Gmail does (its OAuth refresh)."""
     if not mailbox.is_connected:
         raise gmail.GrantRevoked(f"{mailbox.email} is not connected.")
     # Keyed by when it was (re)connected, so the refresh token is only decrypted to build one.
@@ -132,11 +138,11 @@ def gmail_for(mailbox: Mailbox) -> gmail.Gmail:
     )
 
 
-def record_gmail_success(mailbox: Mailbox) -> None:
+def record_mail_success(mailbox: Mailbox) -> None:
     Mailbox.objects.filter(pk=mailbox.pk).update(last_success_at=clock.now())
 
 
-def record_gmail_failure(mailbox: Mailbox, error: gmail.GmailError) -> None:
+def record_mail_failure(mailbox: Mailbox, error: mail.MailError) -> None:
     if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
         gmail.Gmail.forget(mailbox.pk)
         mark_needs_reconnect(mailbox, str(error))
@@ -154,11 +160,11 @@ def check_mailbox(mailbox: Mailbox) -> bool:
         client.profile()
         aliases = client.send_as_aliases()
     except gmail.GmailError as exc:
-        record_gmail_failure(mailbox, exc)
+        record_mail_failure(mailbox, exc)
         return False
     with transaction.atomic():
         _store_aliases(mailbox, aliases)
-        record_gmail_success(mailbox)
+        record_mail_success(mailbox)
     return True
 
 

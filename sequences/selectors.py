@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from outreach import clock, permissions
 from outreach.models import User
 from outreach.tenancy import scope_to_user
-from senders import gmail
+from senders import mail
 from senders import services as senders
 
 from . import classifier
@@ -337,8 +337,8 @@ def conversation_text(message: Message) -> str:
     if message.direction == Message.Direction.OUTBOUND or not message.gmail_message_id:
         return message.body_text
     try:
-        raw = senders.gmail_for(message.mailbox).raw(message.gmail_message_id)
-    except gmail.GmailError:
+        raw = senders.client_for(message.mailbox).raw(message.gmail_message_id)
+    except mail.MailError:
         return message.body_text
     return classifier.own_text(raw) or message.body_text
 

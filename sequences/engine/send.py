@@ -11,8 +11,8 @@ Exactly once, and why it holds:
   still `sending` when its stage comes round again (a lost answer, a dead worker) is looked for
   first: Gmail's history from the recorded id lists every message added to SENT since, at once
   (search can lag, history does not). Found, it went out. Not found, it never will only once
-  the attempt is too old to still be on its way (`gmail.send_window()`); until then the stage
-  waits, and only then is it sent again.
+  the attempt is too old to still be on its way (the provider's `send_window()`); until then
+  the stage waits, and only then is it sent again.
 
 Never after a reply: the last look at the mailbox (the threads we wrote in, and any new thread
 from the prospect) comes after the `sending` commit, and the send right after it. A reply stored
@@ -33,7 +33,7 @@ from django.db.models import Count, Max, Min
 from outreach import clock, remote, workers
 from outreach.backoff import backoff
 from outreach.compiled import CompiledQuery
-from senders import gmail
+from senders import mail
 from senders import services as senders
 from senders.models import Mailbox
 
@@ -80,35 +80,35 @@ def _send(enrollment: Enrollment, claim_token: str) -> str:
     message = None
     handed_over = False
     try:
-        client = senders.gmail_for(mailbox)
+        client = senders.client_for(mailbox)
         if enrollment.pending_id:
             pending = Message.objects.get(pk=enrollment.pending_id)
             if _reconcile(client, enrollment, claim_token, pending):
                 return _finish(enrollment, claim_token, pending)
         check_may_send(enrollment)
         drafted = draft(enrollment)
-        message = _record_sending(enrollment, claim_token, drafted, client.profile().history_id)
+        message = _record_sending(enrollment, claim_token, drafted, client.profile().cursor)
         recorded = time.monotonic()
         email = outgoing(enrollment, message, drafted)
         if enrollment.has_sent and (stop := presend.last_look(client, enrollment, message)):
             raise Skip(stop)
-        if time.monotonic() - recorded > gmail.send_window().start_within.total_seconds():
+        if time.monotonic() - recorded > client.send_window().start_within.total_seconds():
             # Past its deadline the attempt is given up, so that one found `sending` later can
             # be judged by when it was recorded.
             _give_up(enrollment, claim_token, message, "The last look at the mailbox was slow")
         handed_over = True
         sent = client.send(email.raw, thread_id=message.gmail_thread_id)
-    except gmail.GmailError as error:
+    except mail.MailError as error:
         unsent = message if not (handed_over and error.may_have_landed) else None
         return _failed(enrollment, claim_token, error, unsent)
     message.gmail_message_id, message.gmail_thread_id = sent.id, sent.thread_id
     try:
         kept = client.headers(sent.id, ["Message-ID", "Date"]).headers
-    except gmail.GmailError:
+    except mail.MailError:
         kept = {}  # it was sent; the id we chose stands
     if kept.get("message-id"):
         message.rfc822_message_id = kept["message-id"]
-    if email.sent_copy is not None:
+    if email.sent_copy is not None and client.capabilities.replaces_tracked_sent_copy:
         clean = email.sent_copy(
             message.rfc822_message_id, kept.get("date") or format_datetime(clock.now())
         )
@@ -116,7 +116,7 @@ def _send(enrollment: Enrollment, claim_token: str) -> str:
     if mailbox.last_success_at is None or mailbox.last_success_at < clock.now() - timedelta(
         minutes=1
     ):
-        senders.record_gmail_success(mailbox)
+        senders.record_mail_success(mailbox)
     return _finish(enrollment, claim_token, message)
 
 
@@ -211,7 +211,7 @@ def _give_up(enrollment: Enrollment, claim_token: str, message: Message, why: st
 
 
 def _replace_sent_copy(
-    client: gmail.Gmail, message: Message, sent: gmail.Sent, clean_raw: bytes
+    client: mail.MailProvider, message: Message, sent: mail.Sent, clean_raw: bytes
 ) -> None:
     """Gmail shows the sender their Sent copy through the same image proxy a prospect's Gmail
     uses, so with the pixel in it every look of theirs would count as an open (and a link
@@ -225,8 +225,8 @@ def _replace_sent_copy(
     Best effort: the email went out whatever happens here. If the sent copy cannot be trashed,
     the new one is, so that the sender never sees the email twice."""
     try:
-        copy = client.insert(clean_raw, thread_id=sent.thread_id, label_ids=["SENT"])
-    except gmail.GmailError as error:
+        copy = client.insert(clean_raw, thread_id=sent.thread_id, label_ids=(mail.SENT,))
+    except mail.MailError as error:
         log.warning(
             "could not file a copy without tracking in Sent: %s",
             error,
@@ -235,7 +235,7 @@ def _replace_sent_copy(
         return
     try:
         client.trash(sent.id)
-    except gmail.GmailError as error:
+    except mail.MailError as error:
         log.warning(
             "could not trash the tracked copy in Sent: %s",
             error,
@@ -243,7 +243,7 @@ def _replace_sent_copy(
         )
         try:
             client.trash(copy.id)
-        except gmail.GmailError:
+        except mail.MailError:
             log.warning("the sender has two copies in Sent", extra={"outbound_message": message.pk})
         return
     message.gmail_message_id, message.gmail_thread_id = copy.id, copy.thread_id
@@ -283,14 +283,14 @@ def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
 
 
 def _reconcile(
-    client: gmail.Gmail, enrollment: Enrollment, claim_token: str, pending: Message
+    client: mail.MailProvider, enrollment: Enrollment, claim_token: str, pending: Message
 ) -> bool:
     """Did this `sending` email reach Gmail before we lost track of it? Found: it is filled in,
     and True. Not found and too old to still be on its way: it is closed, and False (the stage
     may be sent). Not found yet but it may still land: the stage waits until it no longer can
     (Skip), and nothing is sent meanwhile."""
     found = client.find_sent(pending.rfc822_message_id, pending.history_id_before)
-    window = gmail.send_window()
+    window = client.send_window()
     verdict = remote.outcome(
         found=found is not None, recorded_at=pending.created_at, window=window, now=clock.now()
     )
@@ -318,16 +318,16 @@ def _reconcile(
 
 
 def _failed(
-    enrollment: Enrollment, claim_token: str, error: gmail.GmailError, unsent: Message | None
+    enrollment: Enrollment, claim_token: str, error: mail.MailError, unsent: Message | None
 ) -> str:
     """`unsent`: this attempt's email when Gmail surely does not have it (the call failed
     before it was made, or Gmail refused it); an email whose answer was lost stays `sending`,
     to be looked for before any new attempt."""
-    senders.record_gmail_failure(enrollment.mailbox, error)
-    retryable = isinstance(error, gmail.RateLimited | gmail.GmailUnavailable)
-    if unsent is not None and (retryable or isinstance(error, gmail.GrantRevoked)):
+    senders.record_mail_failure(enrollment.mailbox, error)
+    retryable = isinstance(error, mail.RateLimited | mail.Unavailable)
+    if unsent is not None and (retryable or isinstance(error, mail.GrantRevoked)):
         outbox.close_unsent(unsent)
-    if isinstance(error, gmail.GrantRevoked | gmail.MissingScopes):
+    if isinstance(error, mail.GrantRevoked | mail.MissingScopes):
         # The mailbox is marked "needs reconnect", which pauses its enrollments (announced).
         return "mailbox needs reconnect"
     with transaction.atomic():

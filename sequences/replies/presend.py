@@ -1,7 +1,7 @@
 """The last look before a send: what arrived from the prospect's side that no sync has seen yet,
 read the moment before the email is handed to Gmail."""
 
-from senders import gmail
+from senders import mail
 
 from .. import classifier, outbox
 from ..models import Enrollment, Message
@@ -11,7 +11,7 @@ from . import step, store, verdicts
 _STOPPING = (classifier.REPLY, classifier.BOUNCE)
 
 
-def last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) -> str | None:
+def last_look(client: mail.MailProvider, enrollment: Enrollment, message: Message) -> str | None:
     """With the email recorded as `sending`, one look at what arrived from the prospect's side
     since our last send (in our threads, or a new thread from the prospect), the moment before
     it is handed to Gmail. Whatever stops it (a reply, a bounce, an out-of-office's return date,
@@ -49,10 +49,11 @@ def last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) -> 
     # A new thread from the prospect first, by search; then our threads, the current one last:
     # a reply is most likely there, and what a read finds is only as fresh as the read.
     threads = list(dict.fromkeys(t for t, _, _ in reversed(sent)))[::-1]
-    query = f"from:{enrollment.prospect.email} after:{int(sent[0][2].timestamp())}"
     new_threads = [
         message_id
-        for message_id, thread_id in client.search(query, limit=20)
+        for message_id, thread_id in client.messages_from(
+            enrollment.prospect.email, sent[0][2], limit=20
+        )
         if thread_id not in threads and message_id not in known
     ]
     candidates = [client.headers(message_id, store.HEADER_NAMES) for message_id in new_threads]
@@ -63,7 +64,7 @@ def last_look(client: gmail.Gmail, enrollment: Enrollment, message: Message) -> 
                 and item.internal_date_ms >= last_sent_ms - 1000
                 and store.sender_address(item.headers) not in own
                 and "x-outreach-notice" not in item.headers
-                and "SENT" not in item.label_ids
+                and mail.SENT not in item.label_ids
             ):
                 candidates.append(item)
     for item in candidates:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from senders import gmail
+from senders import mail
 from senders.models import Mailbox
 
 from .. import classifier
@@ -32,7 +32,7 @@ class Taken:
         )
 
 
-def classify(client: gmail.Gmail, item: gmail.MessageHeaders) -> classifier.Classification:
+def classify(client: mail.MailProvider, item: mail.MessageHeaders) -> classifier.Classification:
     """From the headers when they suffice; else from the full message, which tells what
     headers cannot: a bounce's recipient, an auto-reply's return date."""
     verdict = classifier.classify_headers(list(item.headers.items()))
@@ -42,10 +42,10 @@ def classify(client: gmail.Gmail, item: gmail.MessageHeaders) -> classifier.Clas
 
 
 def take_in(
-    client: gmail.Gmail,
+    client: mail.MailProvider,
     mailbox: Mailbox,
     enrollment: Enrollment,
-    item: gmail.MessageHeaders,
+    item: mail.MessageHeaders,
     *,
     then: Callable[[Taken], None] | None = None,
 ) -> Taken:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from outreach import clock
-from senders import gmail
+from senders import mail
 from senders import services as senders
 from senders.models import Mailbox
 
@@ -54,38 +54,38 @@ def sync_mailbox(mailbox_id: int) -> dict:
         if not mailbox.is_connected:
             return {"skipped": "not connected"}
         try:
-            return _sync(mailbox, senders.gmail_for(mailbox))
-        except gmail.GmailError as error:
-            senders.record_gmail_failure(mailbox, error)
+            return _sync(mailbox, senders.client_for(mailbox))
+        except mail.MailError as error:
+            senders.record_mail_failure(mailbox, error)
             return {"error": str(error)}
     finally:
         if cache.get(key) == token:
             cache.delete(key)
 
 
-def _sync(mailbox: Mailbox, client: gmail.Gmail) -> dict:
+def _sync(mailbox: Mailbox, client: mail.MailProvider) -> dict:
     if not mailbox.history_id:
         return _full_resync(mailbox, client)
     try:
         added, latest = client.added_since(mailbox.history_id)
-    except gmail.NotFound:
+    except mail.NotFound:
         return _full_resync(mailbox, client)
     handled = _handle(mailbox, client, added)
     _advance(mailbox, latest)
     return {"new": len(added), **handled}
 
 
-def _full_resync(mailbox: Mailbox, client: gmail.Gmail) -> dict:
+def _full_resync(mailbox: Mailbox, client: mail.MailProvider) -> dict:
     """History too old (or never taken): a fresh id first, so nothing arriving meanwhile is
     missed, then every watched thread and every prospect's new thread."""
-    fresh = client.profile().history_id
+    fresh = client.profile().cursor
     watch = _Watch(mailbox)
     ids = []
     for thread_id in watch.threads:
         ids.extend(item.id for item in client.thread(thread_id, ["From"]))
-    cutoff = int((clock.now() - STOPPED_WATCH).timestamp())
+    cutoff = clock.now() - STOPPED_WATCH
     for email in watch.prospects:
-        ids.extend(mid for mid, _ in client.search(f"from:{email} after:{cutoff}", limit=50))
+        ids.extend(mid for mid, _ in client.messages_from(email, cutoff, limit=50))
     handled = _handle(mailbox, client, list(dict.fromkeys(ids)), watch=watch)
     _advance(mailbox, fresh, force=True)
     return {"resynced": True, "new": len(ids), **handled}
@@ -119,7 +119,7 @@ class _Watch:
         ]
 
 
-def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> dict:
+def _handle(mailbox: Mailbox, client: mail.MailProvider, message_ids, watch=None) -> dict:
     known = set(
         Message.objects.filter(mailbox=mailbox, gmail_message_id__in=message_ids).values_list(
             "gmail_message_id", flat=True
@@ -134,7 +134,7 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
     for message_id in fresh:
         try:
             item = client.headers(message_id, store.HEADER_NAMES)
-        except gmail.NotFound:
+        except mail.NotFound:
             continue  # deleted since
         sender = store.sender_address(item.headers)
         enrollment = watch.by_thread.get(item.thread_id)
@@ -143,11 +143,11 @@ def _handle(mailbox: Mailbox, client: gmail.Gmail, message_ids, watch=None) -> d
             if open_one is None or open_one.status not in Enrollment.OPEN:
                 continue  # not about anyone we write to
             enrollment = open_one
-        if "x-outreach-notice" in item.headers or "TRASH" in item.label_ids:
+        if "x-outreach-notice" in item.headers or mail.TRASH in item.label_ids:
             # The sync notice we placed in the sender's own thread; or a message in the bin,
             # such as the tracked original whose clean copy replaced it in Sent.
             continue
-        if sender in own or "SENT" in item.label_ids:
+        if sender in own or mail.SENT in item.label_ids:
             # The owner writing in the thread by hand: not the prospect's answer, but part of
             # the conversation (the ATS sync carries it).
             _record_own(mailbox, enrollment, item)
