@@ -16,10 +16,12 @@ test: install
 chaos: install
 	CHAOS=long $(PY) -m outreach.local_services test -m chaos -s $(ARGS)
 
+## make lint: ruff, mypy and the import contracts (what CI runs before the suite)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 format: install
 	$(VENV)/bin/ruff check --fix .
