@@ -11,6 +11,7 @@ Not here yet: a bounced address (issue 21 decides what a bounce means for later 
 from dataclasses import dataclass
 from typing import ClassVar
 
+from outreach.models import User
 from senders import services as senders
 from senders.models import Mailbox
 
@@ -200,7 +201,7 @@ def contact_problems(prospect: Prospect, listed_as: str | None) -> list[Problem]
     return []
 
 
-def sender_problems(sender, mailbox: Mailbox, *, you: bool = False) -> list[Problem]:
+def sender_problems(sender: User, mailbox: Mailbox, *, you: bool = False) -> list[Problem]:
     """May `sender` send as `mailbox`? `you`: said to the sender themselves (at enrolment),
     else of them (at send time, when it was allowed at enrolment)."""
     if not senders.can_send_as(sender, mailbox):
@@ -214,13 +215,13 @@ def mailbox_problems(mailbox: Mailbox) -> list[Problem]:
     return []
 
 
-def problems_to_send(enrollment: Enrollment) -> list[Problem]:
+def problems_to_send(enrollment: Enrollment, *, on_do_not_contact_list: bool) -> list[Problem]:
     """What keeps the enrollment's next email from going now, checked again at every send:
-    permissions and the prospect's wishes may have changed since enrolment. The enrollment is
-    the one the send path loaded (see engine.claims), with `on_do_not_contact_list`."""
+    permissions and the prospect's wishes may have changed since enrolment.
+    `on_do_not_contact_list`: as the send's one query found (see engine.claims)."""
     mailbox, prospect = enrollment.mailbox, enrollment.prospect
     return (
-        contact_problems(prospect, "" if enrollment.on_do_not_contact_list else None)
+        contact_problems(prospect, "" if on_do_not_contact_list else None)
         + sender_problems(enrollment.enrolled_by, mailbox)
         + mailbox_problems(mailbox)
     )

@@ -252,14 +252,16 @@ def sent(
     stage is the one after this, so that a resume never comes back to an email already sent.
     Whoever holds the claim, it ends."""
     now = clock.now()
+    stage = message.stage
+    assert stage is not None, "an outbound email is always some stage's"
     enrollment.current_stage_id = message.stage_id
-    if message.stage.starts_thread or not enrollment.thread_id:
+    if stage.starts_thread or not enrollment.thread_id:
         enrollment.thread_id = message.gmail_thread_id
     if following is None:
         status, due, event = Status.FINISHED, None, "Finished the sequence"
         _NEW_EVENT.create(enrollment=enrollment, text=event, message=None)
     else:
-        status, event = Status.ACTIVE, f"Stage {message.stage.position + 1} sent"
+        status, event = Status.ACTIVE, f"Stage {stage.position + 1} sent"
         due = jitter + schedule.next_send_time(
             now,
             following.delay_days,

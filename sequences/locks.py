@@ -50,7 +50,8 @@ _WITH_MAILBOX = CompiledQuery(
 def enrollment_and_mailbox(pk: int) -> Enrollment:
     """The enrollment and its mailbox, locked: one send per mailbox at a time is checked
     against its cap and spacing."""
-    return _WITH_MAILBOX.first(pk)
+    locked: Enrollment = _WITH_MAILBOX.first(pk)
+    return locked
 
 
 def due_enrollments(now: datetime, batch: int) -> list[int]:

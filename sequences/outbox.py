@@ -31,9 +31,10 @@ _MARK_SENT = CompiledUpdate(
 
 def record_sending(**fields: object) -> Message:
     """The attempt's email, `sending` (the caller holds the enrollment's and mailbox's locks)."""
-    return _NEW_MESSAGE.create(
+    message: Message = _NEW_MESSAGE.create(
         direction=Message.Direction.OUTBOUND, status=Message.Status.SENDING, **fields
     )
+    return message
 
 
 def mark_sent(message: Message, sent_at: datetime) -> bool:

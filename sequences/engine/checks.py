@@ -11,12 +11,16 @@ from .. import (
     locks,
 )
 from ..models import Enrollment
+from .claims import ClaimedEnrollment
 from .skip import Skip
 
 
-def check_may_send(enrollment: Enrollment) -> None:
+def check_may_send(enrollment: ClaimedEnrollment) -> None:
     """Pauses or ends the enrollment if it may not send now, raising Skip with why."""
-    for problem in eligibility.problems_to_send(enrollment):
+    problems = eligibility.problems_to_send(
+        enrollment, on_do_not_contact_list=enrollment.on_do_not_contact_list
+    )
+    for problem in problems:
         act_on(enrollment, problem)
 
 

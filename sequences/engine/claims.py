@@ -7,6 +7,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -142,7 +143,7 @@ CLAIM_FIELDS = (
 )
 
 
-def _next_stage(field: str):
+def _next_stage(field: str) -> Subquery:
     return Subquery(
         Stage.objects.filter(
             sequence=OuterRef("sequence"), position__gt=OuterRef("current_stage__position")
@@ -183,9 +184,24 @@ _CLAIMED = CompiledQuery(
 )
 
 
-def claimed(enrollment_id: int, claim_token: str) -> Enrollment:
+if TYPE_CHECKING:
+
+    class ClaimedEnrollment(Enrollment):
+        """An Enrollment as the claim query loads it, its annotations typed."""
+
+        # The stage's email left `sending` by an earlier attempt, if any.
+        pending_id: int | None
+        has_sent: bool
+        next_stage_id: int | None
+        on_do_not_contact_list: bool
+
+else:
+    ClaimedEnrollment = Enrollment
+
+
+def claimed(enrollment_id: int, claim_token: str) -> ClaimedEnrollment:
     """The enrollment with all a send needs, in one query."""
-    enrollment = _CLAIMED.first(enrollment_id)
+    enrollment: ClaimedEnrollment | None = _CLAIMED.first(enrollment_id)
     if enrollment is None or enrollment.claim_token != claim_token:
         raise Skip("not our claim")
     if enrollment.claimed_until is None or enrollment.claimed_until < clock.now():

@@ -10,7 +10,7 @@ from ..models import Enrollment, Message, Stage
 from .claims import LAST_TICK_KEY
 
 
-def health() -> dict:
+def health() -> dict[str, object]:
     """What /healthz reports of the engine: the last dispatch, the oldest overdue send, and
     messages stuck in `sending` (a crash not yet reconciled)."""
     now = clock.now()

@@ -1,6 +1,7 @@
 """The email as it goes out: the stage rendered for the prospect, threaded after our earlier email,
 with its unsubscribe link and tracking, as RFC 5322 bytes."""
 
+import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -55,7 +56,7 @@ _BODY_CHARSET.body_encoding = QP
 def build_mime(
     *,
     enrollment: Enrollment,
-    rendered,
+    rendered: templating.RenderedEmail,
     subject: str,
     message_id: str,
     references: list[str],
@@ -88,8 +89,9 @@ def build_mime(
         # RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to the https URI.
         email["List-Unsubscribe"] = f"<{mail_headers.header_text(unsubscribe_url)}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.attach(MIMEText(rendered.text, "plain", _BODY_CHARSET))
-    email.attach(MIMEText(rendered.html, "html", _BODY_CHARSET))
+    # A Charset object is what the email package itself passes here (typeshed says str).
+    email.attach(MIMEText(rendered.text, "plain", _BODY_CHARSET))  # type: ignore[arg-type]
+    email.attach(MIMEText(rendered.html, "html", _BODY_CHARSET))  # type: ignore[arg-type]
     return email.as_bytes()
 
 
@@ -118,6 +120,7 @@ class Outgoing:
 def draft(enrollment: Enrollment) -> Draft:
     """Renders the stage; a token without a value pauses the enrollment (Skip)."""
     stage = enrollment.current_stage
+    assert stage is not None, "a claimed enrollment has its email stage (engine.claims)"
     try:
         rendered = rendering.render_stage(
             stage, enrollment.prospect, enrollment.mailbox, enrollment.alias
@@ -140,21 +143,18 @@ def outgoing(enrollment: Enrollment, message: Message, draft: Draft) -> Outgoing
     unsubscribe_url = unsubscribe.url_for(message.pk)
     if sequence.unsubscribe_footer:
         rendered = unsubscribe.with_footer(rendered, unsubscribe_url)
-    parts = {
-        "enrollment": enrollment,
-        "subject": draft.subject,
-        "references": draft.references,
-        "unsubscribe_url": unsubscribe_url,
-    }
-    tracked_html = tracking.instrument(rendered.html, message, sequence)
-    raw = build_mime(
-        rendered=replace(rendered, html=tracked_html), message_id=draft.message_id, **parts
+    build = functools.partial(
+        build_mime,
+        enrollment=enrollment,
+        subject=draft.subject,
+        references=draft.references,
+        unsubscribe_url=unsubscribe_url,
     )
+    tracked_html = tracking.instrument(rendered.html, message, sequence)
+    raw = build(rendered=replace(rendered, html=tracked_html), message_id=draft.message_id)
     if tracked_html == rendered.html:
         return Outgoing(raw)
     return Outgoing(
         raw,
-        sent_copy=lambda kept_id, date: build_mime(
-            rendered=rendered, message_id=kept_id, date=date, **parts
-        ),
+        sent_copy=lambda kept_id, date: build(rendered=rendered, message_id=kept_id, date=date),
     )

@@ -46,7 +46,7 @@ from .. import (
 from ..models import Enrollment, Message, Stage
 from ..replies import presend
 from .checks import check_may_send
-from .claims import CLAIM_KIND, MAX_BACKOFF, claimed, give_back
+from .claims import CLAIM_KIND, MAX_BACKOFF, ClaimedEnrollment, claimed, give_back
 from .mime import Draft, draft, outgoing
 from .skip import Skip
 
@@ -59,6 +59,7 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
         enrollment = claimed(enrollment_id, claim_token)
     except Skip as skip:
         return str(skip)
+    assert enrollment.claimed_until is not None  # claimed() checked it
     workers.hold(
         CLAIM_KIND,
         {enrollment_id: claim_token},
@@ -75,7 +76,7 @@ def send_stage(enrollment_id: int, claim_token: str) -> str:
         workers.release(CLAIM_KIND, enrollment_id)
 
 
-def _send(enrollment: Enrollment, claim_token: str) -> str:
+def _send(enrollment: ClaimedEnrollment, claim_token: str) -> str:
     mailbox = enrollment.mailbox
     message = None
     handed_over = False
@@ -141,7 +142,7 @@ _STAGE = CompiledQuery(lambda pk: Stage.objects.filter(pk=pk), int)
 
 
 def _record_sending(
-    enrollment: Enrollment, claim_token: str, draft: Draft, history_id: str
+    enrollment: ClaimedEnrollment, claim_token: str, draft: Draft, history_id: str
 ) -> Message:
     """Commits the outbound Message as `sending`, within the mailbox's cap and spacing; raises
     Skip when it must wait, or when the claim or the stage is no longer ours to send."""
@@ -178,7 +179,7 @@ def _record_sending(
     raise Skip("deferred")
 
 
-def _already_recorded(enrollment: Enrollment, claim_token: str) -> None:
+def _already_recorded(enrollment: ClaimedEnrollment, claim_token: str) -> None:
     """The stage already has its email: sent (by an attempt whose end we missed: the
     enrollment moves on now), or on its way in another attempt. Raises Skip."""
     existing = Message.objects.filter(
@@ -249,14 +250,15 @@ def _replace_sent_copy(
     message.gmail_message_id, message.gmail_thread_id = copy.id, copy.thread_id
 
 
-def _cap_or_spacing(mailbox: Mailbox):
+def _cap_or_spacing(mailbox: Mailbox) -> datetime | None:
     """When the (locked) mailbox may send next, if not now."""
     now = clock.now()
-    count, oldest, latest = _SENDS_IN_WINDOW.first(mailbox.pk, now - timedelta(hours=24)) or (
-        0,
-        None,
-        None,
+    sends: tuple[int, datetime, datetime] | None = _SENDS_IN_WINDOW.first(
+        mailbox.pk, now - timedelta(hours=24)
     )
+    if sends is None:
+        return None
+    count, oldest, latest = sends
     if count >= mailbox.daily_send_cap:
         # When the oldest send leaves the rolling day; checked again then.
         return oldest + timedelta(hours=24)
@@ -270,7 +272,7 @@ def _jitter() -> timedelta:
     return timedelta(seconds=random.uniform(0, settings.SEND_JITTER_SECONDS))  # noqa: S311
 
 
-def _finish(enrollment: Enrollment, claim_token: str, message: Message) -> str:
+def _finish(enrollment: ClaimedEnrollment, claim_token: str, message: Message) -> str:
     """Marks the message sent and moves the enrollment past its stage. Whoever holds the claim
     now: the email went out, so the enrollment moves on (unless it did already)."""
     with transaction.atomic():
@@ -295,6 +297,7 @@ def _reconcile(
         found=found is not None, recorded_at=pending.created_at, window=window, now=clock.now()
     )
     if verdict is remote.Outcome.LANDED:
+        assert found is not None
         pending.gmail_message_id, pending.gmail_thread_id = found.id, found.thread_id
         log.info(
             "reconciled a message that had reached Gmail", extra={"outbound_message": pending.pk}

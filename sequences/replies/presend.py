@@ -29,10 +29,11 @@ def last_look(client: mail.MailProvider, enrollment: Enrollment, message: Messag
             "sent_at",
         )
     )
+    # A sent email always has its time.
     sent = [
         (thread, gmail_id, at)
         for direction, status, _, thread, gmail_id, at in rows
-        if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT
+        if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT and at
     ]
     last_sent_at = sent[-1][2]
     if any(

@@ -7,6 +7,8 @@ from email.utils import parseaddr
 from django.db import transaction
 
 from outreach import clock
+from senders import mail
+from senders.models import Mailbox
 
 from .. import classifier, signals
 from ..models import Enrollment, Message, Prospect
@@ -25,10 +27,16 @@ KINDS = {
 }
 
 
+# How long each text column of Message is (every one a CharField or TextField).
+_LONGEST: dict[str, int | None] = {
+    field.name: getattr(field, "max_length", None) for field in Message._meta.concrete_fields
+}
+
+
 def storable(value: str, column: str) -> str:
     """What someone wrote, as the Message column holds it: PostgreSQL refuses a null character,
     and a reply that cannot be stored would never stop the sequence."""
-    return value.replace("\x00", "")[: Message._meta.get_field(column).max_length]
+    return value.replace("\x00", "")[: _LONGEST[column]]
 
 
 def storable_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -44,7 +52,14 @@ def storable_headers(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, verdict) -> Message:
+def record(
+    *,
+    mailbox: Mailbox,
+    enrollment: Enrollment | None,
+    prospect: Prospect,
+    item: mail.MessageHeaders,
+    verdict: classifier.Classification,
+) -> Message:
     """Stores the message once (by its Gmail id in that mailbox), announcing it; returns it."""
 
     with transaction.atomic():
@@ -71,7 +86,7 @@ def record(*, mailbox, enrollment: Enrollment | None, prospect: Prospect, item, 
     return message
 
 
-def own_addresses(mailbox) -> set[str]:
+def own_addresses(mailbox: Mailbox) -> set[str]:
     """The mailbox's address and its send-as aliases: mail from these is never the prospect's."""
     return {mailbox.email, *mailbox.aliases.values_list("email", flat=True)}
 

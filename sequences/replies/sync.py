@@ -8,6 +8,7 @@ in them still matter, e.g. for the ATS); and any new thread from a prospect it i
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -31,6 +32,9 @@ STOPPED_WATCH = timedelta(days=30)
 
 LOCK_SECONDS = 300
 
+# What a sync cycle did (the task's result): counts, or why it was skipped.
+SyncResult = Mapping[str, int | str | bool]
+
 
 def mailboxes_to_sync() -> list[int]:
     cutoff = clock.now() - STOPPED_WATCH
@@ -44,7 +48,7 @@ def mailboxes_to_sync() -> list[int]:
     )
 
 
-def sync_mailbox(mailbox_id: int) -> dict:
+def sync_mailbox(mailbox_id: int) -> SyncResult:
     """One sync cycle of one mailbox; never two at once for the same mailbox."""
     key, token = f"sequences:sync:{mailbox_id}", secrets.token_hex(8)
     if not cache.add(key, token, timeout=LOCK_SECONDS):
@@ -63,7 +67,7 @@ def sync_mailbox(mailbox_id: int) -> dict:
             cache.delete(key)
 
 
-def _sync(mailbox: Mailbox, client: mail.MailProvider) -> dict:
+def _sync(mailbox: Mailbox, client: mail.MailProvider) -> SyncResult:
     if not mailbox.history_id:
         return _full_resync(mailbox, client)
     try:
@@ -75,12 +79,12 @@ def _sync(mailbox: Mailbox, client: mail.MailProvider) -> dict:
     return {"new": len(added), **handled}
 
 
-def _full_resync(mailbox: Mailbox, client: mail.MailProvider) -> dict:
+def _full_resync(mailbox: Mailbox, client: mail.MailProvider) -> SyncResult:
     """History too old (or never taken): a fresh id first, so nothing arriving meanwhile is
     missed, then every watched thread and every prospect's new thread."""
     fresh = client.profile().cursor
     watch = _Watch(mailbox)
-    ids = []
+    ids: list[str] = []
     for thread_id in watch.threads:
         ids.extend(item.id for item in client.thread(thread_id, ["From"]))
     cutoff = clock.now() - STOPPED_WATCH
@@ -119,14 +123,19 @@ class _Watch:
         ]
 
 
-def _handle(mailbox: Mailbox, client: mail.MailProvider, message_ids, watch=None) -> dict:
+def _handle(
+    mailbox: Mailbox,
+    client: mail.MailProvider,
+    message_ids: list[str],
+    watch: "_Watch | None" = None,
+) -> SyncResult:
     known = set(
         Message.objects.filter(mailbox=mailbox, gmail_message_id__in=message_ids).values_list(
             "gmail_message_id", flat=True
         )
     )
     fresh = [mid for mid in message_ids if mid not in known]
-    counts = {"replies": 0, "bounces": 0, "auto_replies": 0}
+    counts: dict[str, int] = {"replies": 0, "bounces": 0, "auto_replies": 0}
     if not fresh:
         return counts
     watch = watch or _Watch(mailbox)
@@ -160,7 +169,7 @@ def _handle(mailbox: Mailbox, client: mail.MailProvider, message_ids, watch=None
     return counts
 
 
-def _record_own(mailbox: Mailbox, enrollment: Enrollment, item) -> None:
+def _record_own(mailbox: Mailbox, enrollment: Enrollment, item: mail.MessageHeaders) -> None:
     rfc822_id = item.headers.get("message-id", "")
     if rfc822_id and Message.objects.filter(mailbox=mailbox, rfc822_message_id=rfc822_id).exists():
         return  # one of our own sends (or its pixel-free copy in Sent)

@@ -39,19 +39,16 @@ def apply(enrollment: Enrollment, message: Message, verdict: classifier.Classifi
             text = f"Auto-reply: away until {verdict.return_date:%b %d}; the next stage waits"
         else:
             text = f"Auto-reply received ({verdict.reason}); the sequence goes on"
-        waits = (
-            not_before is not None
-            and locked.next_action_at is not None
-            and locked.next_action_at < not_before
-        )
-        if not waits:
+        if not_before is None or not (
+            locked.next_action_at is not None and locked.next_action_at < not_before
+        ):
             lifecycle.note(locked, text, message)
             return NOTED
         lifecycle.defer_to_send_time(locked, not_before, text, message=message)
         return DEFERRED
 
 
-def _not_before(locked: Enrollment, verdict) -> datetime | None:
+def _not_before(locked: Enrollment, verdict: classifier.Classification) -> datetime | None:
     if verdict.kind == classifier.DELIVERY_DELAY:
         return clock.now() + DELAY_RETRY
     if verdict.return_date is None:
