@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from outreach import clock
 from outreach.admin import ReadOnlyTenantInline, TenantAdmin, is_operator
-from outreach.models import Organization
+from outreach.models import Organization, User
 
 from . import donotcontact
 from .models import DoNotContact, Enrollment, Prospect, Sequence, Stage
@@ -88,7 +89,7 @@ class EnrollmentAdmin(TenantAdmin):
 
 
 class DoNotContactForm(forms.ModelForm):
-    request = None  # set by DoNotContactAdmin.get_form
+    request: HttpRequest | None = None  # set by DoNotContactAdmin.get_form
 
     class Meta:
         model = DoNotContact
@@ -101,9 +102,16 @@ class DoNotContactForm(forms.ModelForm):
             raise forms.ValidationError(exc.messages) from exc
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         organization = cleaned.get("organization")
-        organization_id = organization.pk if organization else self.request.user.organization_id
+        if organization:
+            organization_id = organization.pk
+        else:
+            # A team's admin, whose form has no organization: their own team's list.
+            if self.request is None or not isinstance(self.request.user, User):
+                raise PermissionDenied("Only a signed-in admin changes the list.")
+            organization_id = self.request.user.organization_id
         value = cleaned.get("value")
         if (
             value
@@ -139,7 +147,8 @@ class DoNotContactImportForm(forms.Form):
             del self.fields["organization"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         upload = cleaned.get("file")
         text = ""
         if upload is not None:
@@ -171,8 +180,8 @@ class DoNotContactAdmin(TenantAdmin):
     readonly_fields = ("created_at",)
     change_list_template = "sequences/dnc_change_list.html"
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"request": request})
 
     def get_urls(self):

@@ -86,7 +86,7 @@ class ImportResult:
 def parse(text: str) -> list[tuple[str, str]]:
     """(value, reason) per line of a CSV or a plain list: the first column is the entry, an
     optional second one the reason; blank lines and a header line are skipped."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for row in csv.reader(io.StringIO(text)):
         cells = [cell.strip() for cell in row]
         if not cells or not cells[0]:

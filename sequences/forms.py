@@ -1,6 +1,9 @@
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.db.models import QuerySet
 
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
@@ -16,9 +19,9 @@ TIMEZONES_SET = frozenset(TIMEZONES)
 class SenderChoiceField(forms.ChoiceField):
     """A mailbox or one of its verified aliases, as "mailbox_id" or "mailbox_id:alias_id"."""
 
-    def __init__(self, mailboxes, *args, **kwargs):
+    def __init__(self, mailboxes: Iterable[Mailbox], *args: Any, **kwargs: Any):
         choices = [("", "Choose a sender")]
-        self.options = {}
+        self.options: dict[str, tuple[Mailbox, SendAsAlias | None]] = {}
         for mailbox in mailboxes:
             choices.append((str(mailbox.pk), f"{mailbox.email} ({mailbox.owner.full_name})"))
             self.options[str(mailbox.pk)] = (mailbox, None)
@@ -29,14 +32,35 @@ class SenderChoiceField(forms.ChoiceField):
                     self.options[key] = (mailbox, alias)
         super().__init__(*args, choices=choices, **kwargs)
 
-    def to_mailbox(self, value) -> tuple[Mailbox | None, SendAsAlias | None]:
-        return self.options.get(value, (None, None))
+    def to_mailbox(self, value: str | None) -> tuple[Mailbox | None, SendAsAlias | None]:
+        return self.options.get(value or "", (None, None))
+
+    def chosen(self, value: str) -> tuple[Mailbox, SendAsAlias | None]:
+        """The sender of a value that this field, required, accepted: one of its choices."""
+        mailbox, alias = self.to_mailbox(value)
+        if mailbox is None:
+            raise ValueError(f"{value!r} is not one of the senders offered.")
+        return mailbox, alias
 
     @staticmethod
-    def key(mailbox, alias) -> str:
+    def key(mailbox: Mailbox | None, alias: SendAsAlias | None) -> str:
         if mailbox is None:
             return ""
         return f"{mailbox.pk}:{alias.pk}" if alias else str(mailbox.pk)
+
+
+def sender_field(form: forms.BaseForm) -> SenderChoiceField:
+    """The form's "sender" field: the SenderChoiceField that its __init__ puts there."""
+    field = form.fields["sender"]
+    assert isinstance(field, SenderChoiceField), field
+    return field
+
+
+def _limit_choices(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """The rows the model choice field `name` offers."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), field  # multiple choice fields are too
+    field.queryset = queryset
 
 
 class SequenceSettingsForm(forms.Form):
@@ -81,7 +105,7 @@ class SequenceSettingsForm(forms.Form):
 
     def changes(self) -> dict:
         data = dict(self.cleaned_data)
-        mailbox, alias = self.fields["sender"].to_mailbox(data.pop("sender"))
+        mailbox, alias = sender_field(self).to_mailbox(data.pop("sender"))
         return {**data, "sender_mailbox": mailbox, "sender_alias": alias}
 
 
@@ -145,7 +169,7 @@ class EnrollForm(forms.Form):
     def __init__(self, *args, mailboxes, prospects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Send as")
-        self.fields["prospects"].queryset = prospects
+        _limit_choices(self, "prospects", prospects)
 
 
 class EmailForm(forms.Form):
@@ -181,12 +205,12 @@ class EmailForm(forms.Form):
     def __init__(self, *args, mailboxes, prospects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="From")
-        self.fields["prospects"].queryset = prospects
+        _limit_choices(self, "prospects", prospects)
 
     def draft(self) -> EmailDraft | None:
         """The email as written so far (valid fields only: the live preview reads drafts)."""
         data = self.cleaned_data
-        mailbox, alias = self.fields["sender"].to_mailbox(data.get("sender"))
+        mailbox, alias = sender_field(self).to_mailbox(data.get("sender"))
         if mailbox is None:
             return None
         return EmailDraft(
@@ -236,5 +260,5 @@ class HandOverForm(forms.Form):
 
     def __init__(self, *args, members, mailboxes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = members
+        _limit_choices(self, "to", members)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Their emails are sent from")

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import CharField
 from django.db.models.functions import Lower
 
 from outreach import permissions
@@ -249,7 +250,12 @@ def load_upload(request) -> Upload | None:
 
 
 def _limit(target: str) -> int:
-    return MAX_CUSTOM_LENGTH if target == "custom" else Prospect._meta.get_field(target).max_length
+    if target == "custom":
+        return MAX_CUSTOM_LENGTH
+    column = Prospect._meta.get_field(target)
+    # Every mapped target is a text column of the prospect (FIELDS).
+    assert isinstance(column, CharField) and column.max_length is not None, target
+    return column.max_length
 
 
 def _problems(row: list[str], mapping: Mapping) -> list[str]:
@@ -323,16 +329,18 @@ def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
     existing = {
         p.email.lower(): p
         for p in Prospect.objects.annotate(lower_email=Lower("email")).filter(
-            organization_id=user.organization_id, lower_email__in=list(cleaned)
+            organization_id=user.team_id, lower_email__in=list(cleaned)
         )
     }
-    new, changed = [], []
+    new: list[Prospect] = []
+    changed: list[Prospect] = []
     for email, values in cleaned.items():
-        prospect = existing.get(email)
-        if prospect is None:
-            prospect = Prospect(organization_id=user.organization_id, created_by=user)
+        found = existing.get(email)
+        if found is None:
+            prospect = Prospect(organization_id=user.team_id, created_by=user)
             new.append(prospect)
         else:
+            prospect = found
             changed.append(prospect)
         custom = values.pop("custom_fields")
         for name, value in values.items():

@@ -5,8 +5,10 @@
   nowhere else (prospect page, search, stats, notifications) to anyone else.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NotRequired, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -27,6 +29,7 @@ from outreach.models import User
 from outreach.tenancy import scope_to_user
 from senders import mail
 from senders import services as senders
+from senders.models import Mailbox
 
 from . import classifier
 from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task, Visibility
@@ -49,7 +52,13 @@ def visible_sequences(user: User) -> QuerySet[Sequence]:
     )
 
 
-def hidden_sequence_ids(user: User):
+class SequencePk(TypedDict):
+    """A row of `.values("pk")` of sequences."""
+
+    pk: int
+
+
+def hidden_sequence_ids(user: User) -> QuerySet[Sequence, SequencePk]:
     """Confidential sequences `user` may not see: a subquery for excluding their traces. A
     sender-only teammate, who lends an inbox and nothing more, sees none of the team's."""
     if _sees_all(user):
@@ -93,13 +102,15 @@ def can_edit(user: User, sequence: Sequence) -> bool:
     )
 
 
-def _count(model, **filters):
+def _count(model: type[Stage | Enrollment], **filters: object) -> Coalesce:
     rows = model.objects.filter(sequence=OuterRef("pk"), **filters).order_by()
     counted = rows.values("sequence").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def sequence_rows(queryset: QuerySet[Sequence], *, archived: bool = False, search: str = ""):
+def sequence_rows(
+    queryset: QuerySet[Sequence], *, archived: bool = False, search: str = ""
+) -> QuerySet[Sequence]:
     """Rows of a sequence list with what each shows; one query whatever their number."""
     queryset = queryset.filter(archived_at__isnull=not archived)
     if search:
@@ -116,9 +127,18 @@ def sequence_rows(queryset: QuerySet[Sequence], *, archived: bool = False, searc
     )
 
 
-def sequence_lists(user: User, *, archived: bool = False, search: str = "") -> dict:
+class SequenceLists(TypedDict):
+    """The sequence list page's lists: the user's own, those shared with them, and for an admin
+    all the team's."""
+
+    yours: QuerySet[Sequence]
+    shared: QuerySet[Sequence]
+    all: NotRequired[QuerySet[Sequence]]
+
+
+def sequence_lists(user: User, *, archived: bool = False, search: str = "") -> SequenceLists:
     visible = visible_sequences(user)
-    lists = {
+    lists: SequenceLists = {
         "yours": sequence_rows(visible.filter(owner=user), archived=archived, search=search),
         "shared": sequence_rows(visible.exclude(owner=user), archived=archived, search=search),
     }
@@ -127,7 +147,7 @@ def sequence_lists(user: User, *, archived: bool = False, search: str = "") -> d
     return lists
 
 
-def enrollment_rows(sequence: Sequence, *, status: str = ""):
+def enrollment_rows(sequence: Sequence, *, status: str = "") -> QuerySet[Enrollment]:
     enrollments = sequence.enrollments.select_related(
         "prospect", "mailbox", "alias", "current_stage", "enrolled_by"
     ).order_by("-created_at", "-pk")
@@ -145,7 +165,7 @@ def visible_messages(user: User) -> QuerySet[Message]:
     return scope_to_user(Message, user).exclude(enrollment__sequence_id__in=hidden)
 
 
-def prospect_rows(user: User, *, search: str = ""):
+def prospect_rows(user: User, *, search: str = "") -> QuerySet[Prospect]:
     prospects = scope_to_user(Prospect, user)
     if search:
         # Search never surfaces what a confidential sequence wrote: it looks at the prospect's
@@ -159,7 +179,13 @@ def prospect_rows(user: User, *, search: str = ""):
     return prospects.order_by("email")
 
 
-def prospect_history(user: User, prospect: Prospect) -> dict:
+class ProspectHistory(TypedDict):
+    enrollments: QuerySet[Enrollment]
+    scheduled_emails: QuerySet[Enrollment]
+    emails: QuerySet[Message]
+
+
+def prospect_history(user: User, prospect: Prospect) -> ProspectHistory:
     """The prospect's sequences, the one-off emails waiting to go, and every message to and
     from them, newest first."""
     enrollments = (
@@ -213,7 +239,7 @@ class Recipient:
         )
 
 
-_STATES = {
+_STATES: dict[str, tuple[str, str]] = {
     Enrollment.Status.FINISHED: ("sent", "Sent"),
     Enrollment.Status.REPLIED: ("sent", "Replied"),
     Enrollment.Status.BOUNCED: ("failed", "Bounced"),
@@ -256,7 +282,8 @@ def one_off_on_its_way(recipients: list[Recipient]) -> bool:
     """Is something going out about now (worth refreshing the page for)?"""
     soon = clock.now() + timedelta(minutes=1)
     return any(
-        r.state == "sending" or (r.due and r.at <= soon)  # on hold waits for a person
+        # A due one has its `at`; one on hold waits for a person.
+        r.state == "sending" or (r.due and r.at is not None and r.at <= soon)
         for r in recipients
     )
 
@@ -295,7 +322,7 @@ def one_off_progress(recipients: list[Recipient]) -> dict[str, int]:
     return counts
 
 
-def open_tasks(user: User):
+def open_tasks(user: User) -> QuerySet[Task]:
     return (
         Task.objects.filter(assignee=user, status=Task.Status.OPEN)
         .select_related("stage", "enrollment__prospect", "enrollment__sequence")
@@ -303,7 +330,7 @@ def open_tasks(user: User):
     )
 
 
-def sequence_tasks(sequence: Sequence):
+def sequence_tasks(sequence: Sequence) -> QuerySet[Task]:
     return (
         Task.objects.filter(enrollment__sequence=sequence, status=Task.Status.OPEN)
         .select_related("stage", "assignee", "enrollment__prospect")
@@ -322,7 +349,7 @@ class TimelineEntry:
     message: Message | None = None
 
 
-def messages_for_ats(ids) -> dict[int, Message]:
+def messages_for_ats(ids: Iterable[int]) -> dict[int, Message]:
     """The messages to write to the ATS, with what is written about them: the prospect, the
     inbox and its owner, who sent it, and the sequence's visibility."""
     return Message.objects.select_related(
@@ -380,7 +407,16 @@ def timeline(enrollment: Enrollment) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: entry.at)
 
 
-def outbox(user: User, *, hours: int = 24) -> list[dict]:
+class OutboxBox(TypedDict):
+    """One inbox of the outbox: its cap, what the last 24 hours used of it, what is due."""
+
+    mailbox: Mailbox
+    used: int
+    cap: int
+    scheduled: list[Enrollment]
+
+
+def outbox(user: User, *, hours: int = 24) -> list[OutboxBox]:
     """For each inbox `user` may send from: what is scheduled in the next `hours`, and how much
     of its daily cap the last 24 hours used. A fixed number of queries."""
     from senders.selectors import sendable_mailboxes
@@ -398,7 +434,7 @@ def outbox(user: User, *, hours: int = 24) -> list[dict]:
         .annotate(n=Count("pk"))
         .values_list("mailbox", "n")
     )
-    scheduled: dict[int, list] = {m.pk: [] for m in mailboxes}
+    scheduled: dict[int, list[Enrollment]] = {m.pk: [] for m in mailboxes}
     hidden = hidden_sequence_ids(user)
     for enrollment in (
         Enrollment.objects.filter(

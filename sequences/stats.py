@@ -410,7 +410,8 @@ class StatsFilter(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The start date must not be after the end date.")
         return data

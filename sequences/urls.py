@@ -79,7 +79,8 @@ state_rules(
         **{
             pattern.name: Access.RECRUITER
             for pattern in urlpatterns
-            if pattern.name not in ("hand_over", "track_open", "track_click", "unsubscribe")
+            if pattern.name is not None
+            and pattern.name not in ("hand_over", "track_open", "track_click", "unsubscribe")
         },
         "hand_over": Access.ADMIN,
         "track_open": Access.PUBLIC,

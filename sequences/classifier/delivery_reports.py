@@ -86,7 +86,7 @@ def _address(value: str) -> str | None:
 def _dsn_fields(part: Message) -> list[Message]:
     payload = part.get_payload()
     if isinstance(payload, list):
-        return payload
+        return [field for field in payload if isinstance(field, Message)]
     # A report part that the parser left as text (encoded, or message/global-delivery-status).
     blocks = re.split(r"\n\s*\n", _decoded(part).replace("\r\n", "\n"))
     return [email.message_from_string(block.strip() + "\n") for block in blocks if block.strip()]
@@ -237,15 +237,15 @@ def _delivery_report(message: Message, found: _Headers) -> Classification | None
     dialect = _MTA_DIALECT.search(_own_text(message)) if automatic else None
     if not (failed_header or mail_system or subject_kind or dialect):
         return None
-    evidence = (
-        "X-Failed-Recipients"
-        if failed_header
-        else f"subject {found.get('subject')!r}"
-        if subject_kind
-        else f"sender {found.sender()[1] or found.sender()[0]}"
-        if mail_system
-        else f"MTA wording {dialect.group(0)!r}"
-    )
+    if failed_header:
+        evidence = "X-Failed-Recipients"
+    elif subject_kind:
+        evidence = f"subject {found.get('subject')!r}"
+    elif mail_system:
+        evidence = f"sender {found.sender()[1] or found.sender()[0]}"
+    else:
+        assert dialect is not None  # the return above: one of the four cues holds
+        evidence = f"MTA wording {dialect.group(0)!r}"
     temporary, permanent = _flufl_failures(message)
     delayed = subject_kind == DELIVERY_DELAY or bool(_DELAY_CUE.search(notice))
     if delayed and not failed_header and not permanent and subject_kind != BOUNCE:

@@ -170,7 +170,9 @@ _FALSE_VALUES = ("no", "false", "0", "off")
 def _auto_submitted(found: _Headers) -> str | None:
     """RFC 3834: any Auto-Submitted keyword but `no` marks an automatic message."""
     submitted = found.get("auto-submitted")
-    keyword = re.match(r"\s*([\w-]*)", submitted).group(1).lower()
+    match = re.match(r"\s*([\w-]*)", submitted)
+    assert match is not None  # every part of the pattern is optional: it matches any string
+    keyword = match.group(1).lower()
     return f"Auto-Submitted: {submitted}" if keyword and keyword != "no" else None
 
 

@@ -30,6 +30,9 @@ def _own_parts(message: Message) -> Iterator[Message]:
     bounce, a forwarded message attached by a person)."""
     if message.is_multipart():
         for part in message.get_payload():
+            # A multipart's payload is its parts; a str there would be a hand-built oddity.
+            if not isinstance(part, Message):
+                continue
             if part.get_content_maintype() == "message":
                 yield part
             else:

@@ -25,12 +25,12 @@ def create_sequence(*, by: User, name: str) -> Sequence:
     permissions.require(by, Access.RECRUITER)
     check_name(name)
     sequence = Sequence.objects.create(
-        organization_id=by.organization_id,
+        organization_id=by.team_id,
         owner=by,
         name=name,
         # The team's default (e.g. an ATS maildrop), copied once: a later change of the default
         # leaves existing sequences as they are.
-        bcc=by.organization.default_bcc,
+        bcc=by.team.default_bcc,
         sender_mailbox=by.mailboxes.filter(status=Mailbox.Status.CONNECTED).first(),
     )
     Stage.objects.create(sequence=sequence, position=0, kind=Stage.Kind.EMAIL)

@@ -46,6 +46,7 @@ def check_sender(user: User, mailbox: Mailbox | None, alias: SendAsAlias | None)
 
 def check_name(name: str) -> None:
     longest = Sequence._meta.get_field("name").max_length
+    assert longest is not None  # a CharField's
     if len(name) > longest:
         raise ValidationError(f"A sequence name is at most {longest} characters.")
     if "\x00" in name:
@@ -57,6 +58,7 @@ def bcc_list(raw: str) -> str:
     addresses = email_list(raw)
     # Written out as "a, b", the list can outgrow what was typed.
     longest = Sequence._meta.get_field("bcc").max_length
+    assert longest is not None  # a CharField's
     if len(addresses) > longest:
         raise ValidationError(f"The BCC addresses come to more than {longest} characters.")
     return addresses

@@ -4,7 +4,7 @@ sequences.lifecycle's."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from outreach.models import User
 
@@ -53,10 +53,17 @@ def stop_enrollment(
     locked = locks.enrollment(enrollment.pk)
     if by is not None:
         require_editor_or_sender(by, locked)
+    # Its current stage's email; a stage since deleted left both the enrollment's and the
+    # email's stage empty.
+    of_the_stage = (
+        Q(stage_id=locked.current_stage_id)
+        if locked.current_stage_id is not None
+        else Q(stage__isnull=True)
+    )
     if (
         unless_on_its_way
         and locked.messages.filter(
-            stage_id=locked.current_stage_id,
+            of_the_stage,
             direction=Message.Direction.OUTBOUND,
             status__in=[Message.Status.SENDING, Message.Status.SENT],
         ).exists()

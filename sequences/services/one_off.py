@@ -43,7 +43,7 @@ class EmailDraft:
 def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
     """The draft as an unsaved one-off email (the stage, its sequence), cleaned as a stage is."""
     sequence = Sequence(
-        organization_id=by.organization_id,
+        organization_id=by.team_id,
         owner=by,
         kind=Sequence.Kind.ONE_OFF,
         name=draft.subject.strip()[:200] or "(no subject)",

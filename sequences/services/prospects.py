@@ -29,12 +29,11 @@ def upsert_prospect(*, by: User, email: str, **fields) -> tuple[Prospect, bool]:
         raise ValueError(f"Not prospect fields: {sorted(unknown)}")
     if fields.get("timezone"):
         check_timezone(fields["timezone"])
-    prospect = Prospect.objects.filter(
-        organization_id=by.organization_id, email__iexact=email
-    ).first()
-    created = prospect is None
-    if created:
-        prospect = Prospect(organization_id=by.organization_id, email=email, created_by=by)
+    found = Prospect.objects.filter(organization_id=by.team_id, email__iexact=email).first()
+    created = found is None
+    prospect = (
+        Prospect(organization_id=by.team_id, email=email, created_by=by) if found is None else found
+    )
     for name, value in fields.items():
         if value:
             setattr(prospect, name, value.strip())

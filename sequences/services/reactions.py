@@ -1,6 +1,8 @@
 """What other apps' announcements do to enrollments: a mailbox lost or back, a teammate gone,
 and the admin's hand-over of their work."""
 
+from typing import TypedDict
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -57,8 +59,17 @@ HANDED_OVER_CAUSES = (
 )
 
 
+class HandOver(TypedDict):
+    """How many of the departed teammate's sequences and enrollments were handed over, and how
+    many of those enrollments resumed."""
+
+    sequences: int
+    enrollments: int
+    resumed: int
+
+
 @transaction.atomic
-def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> dict:
+def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> HandOver:
     """Offboarding: the departed user's sequences go to `to`, and their enrollments are sent by
     `to` from `mailbox`, then resume."""
     permissions.require(by, Access.ADMIN)

@@ -1,5 +1,6 @@
 """What the page groups share: the sequence a URL names, where to go back to, errors as messages."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,3 +28,9 @@ def _next(request, default: str) -> str:
 def _errors(request, exc: ValidationError):
     for message in exc.messages:
         messages.error(request, message)
+
+
+def _form_errors(request, form: forms.BaseForm) -> None:
+    """A refused form's errors as messages, one per field."""
+    for errors in form.errors.values():
+        messages.error(request, " ".join(str(error) for error in errors))

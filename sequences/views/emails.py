@@ -41,11 +41,13 @@ def email_compose(request):
     if request.method == "POST" and "subject" in request.POST:
         form = _email_form(request, request.POST)
         prospects = _prospects(request, request.POST.getlist("prospects"))
-        if form.is_valid():
+        draft = form.draft() if form.is_valid() else None
+        # A valid form has its sender, one of its choices, so a draft.
+        if draft is not None:
             try:
                 email = services.send_one_off(
                     by=request.user,
-                    draft=form.draft(),
+                    draft=draft,
                     prospects=list(form.cleaned_data["prospects"]),
                     send_at=form.cleaned_data["send_at"],
                 )
@@ -80,7 +82,7 @@ def email_preview(request):
     form.is_valid()  # the fields written so far are previewed
     draft = form.draft()
     prospects = list(form.cleaned_data.get("prospects") or [])
-    context = {"draft": draft, "prospects": prospects}
+    context: dict[str, object] = {"draft": draft, "prospects": prospects}
     if draft is not None and prospects:
         check = services.check_one_off(by=request.user, draft=draft, prospects=prospects)
         chosen = request.POST.get("preview_prospect")

@@ -1,19 +1,21 @@
 """Enrollments: enrolling prospects in a sequence, what one can do to an enrollment, its timeline,
 and the outbox."""
 
-from django.contrib import messages
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from outreach.models import User
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
 from .. import selectors, services
-from ..forms import EnrollForm
+from ..forms import EnrollForm, sender_field
 from ..models import Enrollment, Prospect, Sentiment
-from .common import _errors, _next, _sequence
+from .common import _errors, _form_errors, _next, _sequence
 
 
 @require_POST
@@ -25,10 +27,9 @@ def enroll(request, pk):
         prospects=scope_to_user(Prospect, request.user),
     )
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        _form_errors(request, form)
         return redirect("sequences:detail", sequence.pk)
-    mailbox, alias = form.fields["sender"].to_mailbox(form.cleaned_data["sender"])
+    mailbox, alias = sender_field(form).chosen(form.cleaned_data["sender"])
     prospects = list(form.cleaned_data["prospects"])
     try:
         report = services.enroll(
@@ -55,7 +56,15 @@ def _enrollment(request, pk) -> Enrollment:
     )
 
 
-ENROLLMENT_ACTIONS = {
+# What one does to an enrollment; its answer (whether it changed anything) is not shown.
+EnrollmentAction = Callable[[Enrollment, User], object]
+
+
+def _mark_sentiment(value: str) -> EnrollmentAction:
+    return lambda e, user: services.mark_sentiment(enrollment=e, by=user, sentiment=value)
+
+
+ENROLLMENT_ACTIONS: dict[str, EnrollmentAction] = {
     "pause": lambda e, user: services.pause_enrollment(
         enrollment=e,
         cause=Enrollment.PauseCause.BY_USER,
@@ -65,12 +74,7 @@ ENROLLMENT_ACTIONS = {
     "resume": lambda e, user: services.resume_enrollment(enrollment=e, by=user),
     "responded": lambda e, user: services.mark_responded(enrollment=e, by=user),
     "remove": lambda e, user: services.remove_enrollment(enrollment=e, by=user),
-    **{
-        value: lambda e, user, value=value: services.mark_sentiment(
-            enrollment=e, by=user, sentiment=value
-        )
-        for value in Sentiment.values
-    },
+    **{value: _mark_sentiment(value) for value in Sentiment.values},
 }
 
 

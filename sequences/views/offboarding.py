@@ -10,7 +10,7 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders.models import Mailbox
 
 from .. import services
-from ..forms import HandOverForm
+from ..forms import HandOverForm, sender_field
 from ..models import Enrollment
 
 
@@ -26,7 +26,7 @@ def hand_over(request, user_pk):
     )
     form = HandOverForm(request.POST or None, members=members, mailboxes=mailboxes)
     if request.method == "POST" and form.is_valid():
-        mailbox, _ = form.fields["sender"].to_mailbox(form.cleaned_data["sender"])
+        mailbox, _ = sender_field(form).chosen(form.cleaned_data["sender"])
         try:
             done = services.hand_over(
                 departed=departed, to=form.cleaned_data["to"], mailbox=mailbox, by=request.user

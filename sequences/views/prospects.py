@@ -13,7 +13,7 @@ from senders import selectors as sender_selectors
 from .. import importing, selectors, services
 from ..forms import CsvUploadForm, EnrollForm, PasteProspectsForm, ProspectForm
 from ..models import Prospect
-from .common import _errors
+from .common import _errors, _form_errors
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,8 +46,7 @@ def prospect_list(request):
 def prospect_paste(request):
     form = PasteProspectsForm(request.POST, prefix="paste")
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        _form_errors(request, form)
         return redirect("sequences:prospects")
     try:
         pasted = importing.parse_pasted(form.cleaned_data["lines"])
@@ -67,18 +66,17 @@ def prospect_import(request):
         form = CsvUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                upload = importing.store_upload(request, form.cleaned_data["file"])
+                stored = importing.store_upload(request, form.cleaned_data["file"])
             except ValidationError as exc:
                 _errors(request, exc)
                 return redirect("sequences:prospects")
             return render(
                 request,
                 "sequences/import_mapping.html",
-                {"upload": upload, "fields": importing.FIELDS},
+                {"upload": stored, "fields": importing.FIELDS},
             )
         # A file the form refuses (an empty one) is said so, not taken for an earlier upload.
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        _form_errors(request, form)
         return redirect("sequences:prospects")
     upload = importing.load_upload(request)
     if upload is None:

@@ -113,7 +113,7 @@ def stage_preview(request, pk, stage_pk):
         .first()
         or stage.sequence.sender_mailbox
     )
-    context = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
+    context: dict[str, object] = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
     if stage.kind == Stage.Kind.EMAIL and prospect and mailbox:
         try:
             context["email"] = services.render_stage(stage, prospect, mailbox)
