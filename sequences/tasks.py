@@ -42,5 +42,5 @@ def sync_mailboxes() -> int:
 
 
 @shared_task
-def sync_mailbox(mailbox_id: int) -> dict:
+def sync_mailbox(mailbox_id: int) -> replies.SyncResult:
     return replies.sync_mailbox(mailbox_id)

@@ -10,7 +10,7 @@ sync      the mailbox sync, through Gmail's history
 """
 
 from .store import HEADER_NAMES, own_addresses, record, sender_address, storable_headers
-from .sync import mailboxes_to_sync, sync_mailbox
+from .sync import SyncResult, mailboxes_to_sync, sync_mailbox
 from .verdicts import DEFERRED, NOTED, STOPPED, apply
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "HEADER_NAMES",
     "NOTED",
     "STOPPED",
+    "SyncResult",
     "apply",
     "mailboxes_to_sync",
     "own_addresses",
