@@ -30,7 +30,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("team/", views.team, name="team"),
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("team/members/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"),
@@ -60,7 +59,6 @@ state_rules(
         "password_reset_confirm": Access.PUBLIC,
         "password_reset_complete": Access.PUBLIC,
         "invitation_accept": Access.PUBLIC,
-        "dashboard": Access.RECRUITER,
         # Recruiters see their teammates; admins invite.
         "team": rule(Access.RECRUITER, write=Access.ADMIN),
         "invitation_revoke": Access.ADMIN,

@@ -30,7 +30,7 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     recruits = permissions.allows(request.user, permissions.Access.RECRUITER)
-    return redirect("dashboard" if recruits else "senders:settings")
+    return redirect("sequences:dashboard" if recruits else "senders:settings")
 
 
 def too_many_requests(request, what: str) -> HttpResponse:
@@ -59,7 +59,7 @@ def _posted_email(group, request) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect("sequences:dashboard")
     # Per address, and per target email so that nobody floods a stranger's inbox with
     # confirmation emails from many addresses.
     if request.method == "POST" and _over_rate(
@@ -100,7 +100,7 @@ def signup_confirm(request, token):
             founder = services.confirm_team_signup(token)
             login(request, founder, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome to outreach. {founder.organization} is ready.")
-            return redirect("dashboard")
+            return redirect("sequences:dashboard")
         founder = services.signup_for_token(token)
     except services.LinkError as exc:
         return render(request, "registration/link_error.html", {"error": str(exc)}, status=400)
@@ -133,10 +133,6 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 # Dashboard and team ------------------------------------------------------------------------------
-
-
-def dashboard(request):
-    return render(request, "outreach/dashboard.html", {"organization": request.user.organization})
 
 
 def _team_context(request, invite_form=None):
@@ -238,7 +234,7 @@ def invitation_accept(request, token):
         else:
             login(request, user, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome to {user.organization}.")
-            return redirect("dashboard")
+            return redirect("sequences:dashboard")
     return render(
         request, "registration/invitation_accept.html", {"invitation": invitation, "form": form}
     )

@@ -3,6 +3,7 @@ from django.urls import path
 from outreach.permissions import Access, state_rules
 
 from .views import (
+    dashboard,
     emails,
     enrollments,
     offboarding,
@@ -17,6 +18,7 @@ from .views import (
 app_name = "sequences"
 
 urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("sequences/", sequences.sequence_list, name="list"),
     path("sequences/new/", sequences.sequence_create, name="create"),
     path("sequences/<int:pk>/", sequences.sequence_detail, name="detail"),

@@ -15,7 +15,8 @@ def test_recruiter_logs_in_and_sees_the_dashboard(live_server, page, recruiter):
     expect(page).to_have_url(f"{live_server.url}/dashboard/")
     expect(page.get_by_role("heading", name="Hello, Rick")).to_be_visible()
     expect(page.get_by_role("link", name="Team", exact=True)).to_be_visible()
-    expect(page.get_by_text("No sequences yet")).to_be_visible()
+    # Someone new is led to a first sequence.
+    expect(page.get_by_role("heading", name="Your first sequence, in four steps")).to_be_visible()
 
 
 @pytest.mark.e2e
