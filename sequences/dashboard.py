@@ -6,9 +6,9 @@ queries whatever the team's size; lists are cut to a few rows, each with its ful
 confidential sequence they may not see is never named (see selectors.hidden_from)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from outreach import clock
 from outreach.models import User
@@ -90,15 +90,6 @@ def _mine(user: User) -> Q:
     return Q(enrolled_by=user) | Q(mailbox__owner=user)
 
 
-def _replies(user: User, since: datetime) -> QuerySet[Message]:
-    return Message.objects.filter(
-        organization_id=user.team_id,
-        direction=Message.Direction.INBOUND,
-        inbound_kind=Message.InboundKind.REPLY,
-        sent_at__gte=since,
-    ).filter(Q(enrollment__enrolled_by=user) | Q(mailbox__owner=user))
-
-
 def for_user(user: User) -> Dashboard:
     now = clock.now()
     week_ago = now - REPLIES_SINCE
@@ -114,12 +105,8 @@ def for_user(user: User) -> Dashboard:
     due_tasks = list(tasks[:SHOWN])
     due_task_count = len(due_tasks) if len(due_tasks) < SHOWN else tasks.count()
 
-    replies = _replies(user, week_ago)
-    recent = list(
-        replies.select_related("prospect", "enrollment__sequence")
-        .annotate(hidden=selectors.hidden_from(user, "enrollment__sequence"))
-        .order_by("-sent_at")[:SHOWN]
-    )
+    replies = selectors.replies_for(user).filter(sent_at__gte=week_ago)
+    recent = list(replies[:SHOWN])
     reply_count = len(recent) if len(recent) < SHOWN else replies.count()
 
     causes = dict(Enrollment.PauseCause.choices)
@@ -165,7 +152,11 @@ def for_user(user: User) -> Dashboard:
         next_action_at__lte=now + timedelta(days=1),
     ).count()
     replied_this_week = (
-        replies.filter(enrollment__enrolled_by=user).values("prospect").distinct().count()
+        replies.filter(enrollment__enrolled_by=user)
+        .order_by()
+        .values("prospect")
+        .distinct()
+        .count()
     )
 
     running = Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, sequence__owner=user)

@@ -8,7 +8,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from django.db.models import (
     BooleanField,
@@ -457,3 +457,32 @@ def outbox(user: User, *, hours: int = 24) -> list[OutboxBox]:
         }
         for m in mailboxes
     ]
+
+
+if TYPE_CHECKING:
+
+    class ReplyRow(Message):
+        """A reply as replies_for loads it."""
+
+        hidden: bool
+
+else:
+    ReplyRow = Message
+
+
+def replies_for(user: User) -> "QuerySet[ReplyRow]":
+    """Replies to what `user` sent (or was sent on their behalf: they enrolled it) and, for an
+    inbox's owner, every reply that came into their inbox from the team's sequences, newest
+    first; `hidden` is True where the sequence is one they may not see (shown, never named)."""
+    rows = (
+        Message.objects.filter(
+            organization_id=user.team_id,
+            direction=Message.Direction.INBOUND,
+            inbound_kind=Message.InboundKind.REPLY,
+        )
+        .filter(Q(enrollment__enrolled_by=user) | Q(mailbox__owner=user))
+        .annotate(hidden=hidden_from(user, "enrollment__sequence"))
+        .select_related("prospect", "mailbox", "enrollment__sequence", "enrollment__enrolled_by")
+        .order_by("-sent_at", "-pk")
+    )
+    return cast("QuerySet[ReplyRow]", rows)

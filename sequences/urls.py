@@ -9,6 +9,7 @@ from .views import (
     offboarding,
     prospects,
     public,
+    replies,
     sequences,
     stages,
     stats,
@@ -41,6 +42,8 @@ urlpatterns = [
     ),
     path("enrollments/<int:pk>/", enrollments.enrollment_timeline, name="timeline"),
     path("outbox/", enrollments.outbox, name="outbox"),
+    path("replies/", replies.reply_list, name="replies"),
+    path("replies/<int:pk>/text/", replies.reply_text, name="reply_text"),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/export.csv", stats.stats_export, name="stats_export"),
     path(

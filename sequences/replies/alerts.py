@@ -23,7 +23,7 @@ def tell_about_reply(enrollment: Enrollment, message: Message) -> None:
         else:
             # The prospect's page if their role opens it; else the reply in their own Gmail.
             url = (
-                reverse("sequences:prospect", args=[prospect.pk])
+                in_replies(message)
                 if permissions.allows(person, permissions.Access.RECRUITER)
                 else message.gmail_url
             )
@@ -45,11 +45,15 @@ def _reply_alert(enrollment: Enrollment, message: Message, who: str) -> tuple[st
     )
     if enrollment.sequence.kind == Sequence.Kind.ONE_OFF:
         text = f"{who} replied to your email{inbox}: {message.subject}"
-        url = reverse("sequences:prospect", args=[enrollment.prospect_id])
     else:
         text = f"{who} replied to {enrollment.sequence.name}{inbox}: {message.subject}"
-        url = reverse("sequences:timeline", args=[enrollment.pk])
-    return text, url, f"{who} replied: {message.subject}"
+    return text, in_replies(message), f"{who} replied: {message.subject}"
+
+
+def in_replies(message: Message) -> str:
+    """Where a reply is read: its place in the replies inbox (with its text, sentiment and the
+    way back to the thread)."""
+    return f"{reverse('sequences:replies')}#reply-{message.pk}"
 
 
 def _tell(person: User, text: str, url: str, subject: str) -> None:
