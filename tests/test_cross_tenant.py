@@ -137,6 +137,15 @@ def product_urls(org, owner):
     )
     one_off = SequenceFactory(owner=owner, kind=Sequence.Kind.ONE_OFF, stages=1)
     EnrollmentFactory(sequence=one_off, mailbox=mailbox, prospect=prospect)
+    reply = Message.objects.create(
+        organization=org,
+        prospect=prospect,
+        enrollment=enrollment,
+        mailbox=mailbox,
+        direction=Message.Direction.INBOUND,
+        inbound_kind=Message.InboundKind.REPLY,
+        gmail_message_id="their-reply",
+    )
     seq = f"/sequences/{sequence.pk}"
     return {
         "emails/<int:pk>/": ("get", f"/emails/{one_off.pk}/"),
@@ -165,6 +174,7 @@ def product_urls(org, owner):
         "enrollments/<int:pk>/": ("get", f"/enrollments/{enrollment.pk}/"),
         "enrollments/<int:pk>/<slug:action>/": ("post", f"/enrollments/{enrollment.pk}/pause/"),
         "prospects/<int:pk>/": ("get", f"/prospects/{prospect.pk}/"),
+        "replies/<int:pk>/text/": ("get", f"/replies/{reply.pk}/text/"),
         "prospects/<int:pk>/do-not-contact/": ("post", f"/prospects/{prospect.pk}/do-not-contact/"),
         "tasks/<int:pk>/complete/": ("post", f"/tasks/{task.pk}/complete/"),
         "team/members/<int:user_pk>/hand-over/": ("get", f"/team/members/{member.pk}/hand-over/"),

@@ -71,7 +71,9 @@ RULES: dict[str, Access | tuple[Access, Access]] = {
     "ats/prospects/<int:prospect_id>/sync/": RECRUITER,
 }
 # Every other route of the sequences app is the team's work: a recruiter's.
-SEQUENCE_ROUTE = re.compile(r"^(sequences|enrollments|outbox|stats|prospects|emails|tasks)\b")
+SEQUENCE_ROUTE = re.compile(
+    r"^(sequences|enrollments|outbox|stats|prospects|emails|tasks|replies)\b"
+)
 
 ROLES = {"visitor": PUBLIC, "sender": MEMBER, "recruiter": RECRUITER, "admin": ADMIN}
 

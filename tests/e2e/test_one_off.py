@@ -1,7 +1,9 @@
 """A recruiter emails a candidate from the hiring manager's inbox, in a real Chromium: the
 candidate's sandbox inbox shows the hiring manager as the sender, her Sent folder holds the email
 and the recruiter's does not; the candidate replies in the sandbox, and the recruiter is notified
-and finds the reply on the prospect's timeline."""
+and reads it in the replies inbox, then on the prospect's timeline."""
+
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -86,6 +88,11 @@ def test_recruiter_emails_a_candidate_as_the_hiring_manager_and_sees_the_reply(
     notification = page.get_by_text("Casey Candidate replied to your email")
     expect(notification).to_contain_text("in Hana Hiring's inbox, hana@acme.example")
     page.get_by_role("link", name="Casey Candidate replied to your email").click()
+    # The alert leads to the reply in the replies inbox, and from there to the prospect.
+    expect(page).to_have_url(re.compile(r"/replies/#reply-\d+$"))
+    card = page.locator("li.card", has_text="Yes, Thursday afternoon works for me.")
+    expect(card).to_be_visible()
+    card.get_by_role("link", name="Casey Candidate").click()
     timeline = page.locator("section", has=page.get_by_role("heading", name="Timeline"))
     reply = timeline.locator("li[data-direction=inbound]")
     expect(reply).to_contain_text("Reply")
