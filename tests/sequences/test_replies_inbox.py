@@ -77,6 +77,10 @@ def test_open_in_gmail_is_for_the_inbox_owner_and_sentiment_for_the_sender(
     hana_page = logged_in(hana).get("/replies/").content.decode()
 
     assert "Open in Gmail" not in rick_page and "Open in Gmail" in hana_page
+    # The timeline too: Gmail opens only the inbox's owner's mailbox.
+    timeline = logged_in(recruiter).get(f"/enrollments/{replied.enrollment_id}/").content.decode()
+    assert "Replied" in timeline
+    assert "Open in Gmail" not in timeline
     assert f"/enrollments/{replied.enrollment_id}/interested/" in rick_page
     assert f"/enrollments/{replied.enrollment_id}/interested/" not in hana_page
 
