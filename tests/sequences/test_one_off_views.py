@@ -162,6 +162,42 @@ def test_a_scheduled_email_is_due_at_the_users_wall_time_and_can_be_cancelled(
     assert statuses == {casey.pk: Enrollment.Status.STOPPED, dana.pk: Enrollment.Status.ACTIVE}
 
 
+def test_a_time_to_send_that_has_passed_is_refused_on_the_field_and_nothing_is_queued(
+    org, recruiter
+):
+    mailbox = MailboxFactory(owner=recruiter)
+    casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")
+
+    # 10:30 in Paris; 10:00 there has passed.
+    with time_machine.travel(datetime(2031, 1, 15, 9, 30, 20, tzinfo=UTC), tick=False):
+        response = client_for(recruiter).post(
+            "/emails/new/",
+            form(mailbox, [casey], send_at="2031-01-15T10:00", timezone="Europe/Paris"),
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    [field] = re.findall(r'<label for="id_send_at".*?<input [^>]*name="send_at"[^>]*>', page, re.S)
+    assert (
+        "This time has already passed. Choose a later time, or leave it empty to send now." in field
+    )
+    assert not Sequence.objects.filter(kind=Sequence.Kind.ONE_OFF).exists()
+
+
+def test_a_time_to_send_in_the_minute_under_way_means_now(org, recruiter):
+    mailbox = MailboxFactory(owner=recruiter)
+    casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")
+
+    with time_machine.travel(datetime(2031, 1, 15, 9, 30, 50, tzinfo=UTC), tick=False):
+        response = client_for(recruiter).post(
+            "/emails/new/",
+            form(mailbox, [casey], send_at="2031-01-15T10:30", timezone="Europe/Paris"),
+        )
+
+    email = Sequence.objects.get(kind=Sequence.Kind.ONE_OFF)
+    assert response["Location"] == f"/emails/{email.pk}/"
+
+
 def test_emailing_a_selection_of_the_prospect_list_opens_the_compose_page_for_all_of_them(
     org, recruiter, recruiter_client
 ):
