@@ -275,9 +275,26 @@ def reject(request, pk):
     return redirect("senders:settings")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def revoke(request, pk):
+    """Asks first: a GET, or a POST without `confirm`, shows what ends and who is told, and
+    changes nothing. Withdrawing one's own pending request posts the confirmation at once."""
     delegation = _party_delegation(request, pk)
+    if delegation.status not in Delegation.OPEN:
+        messages.info(request, "Sending on behalf has already ended.")
+        return redirect("senders:settings")
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "senders/revoke_confirm.html",
+            {
+                "delegation": delegation,
+                "as_grantor": delegation.grantor_id == request.user.pk,
+                "address": delegation.mailbox.email
+                if delegation.mailbox
+                else delegation.grantor.email,
+            },
+        )
     if _decide(request, services.revoke_delegation, delegation):
         messages.success(request, "Sending on behalf has ended.")
     return redirect("senders:settings")
