@@ -156,6 +156,26 @@ class StageForm(forms.ModelForm):
             "instructions": forms.Textarea(attrs={"rows": 3}),
         }
 
+    # A stage keeps the kind it was added with: its form has only that kind's fields.
+    EMAIL_ONLY = ("subject", "body_html", "threading")
+    MANUAL_ONLY = ("manual_kind", "instructions")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        stage = self.instance
+        dropped = [
+            "kind",
+            *(self.MANUAL_ONLY if stage.kind == Stage.Kind.EMAIL else self.EMAIL_ONLY),
+        ]
+        if stage.kind == Stage.Kind.EMAIL and stage.position == 0:
+            # The first email always starts the thread, as the stage list says.
+            dropped.append("threading")
+        for name in dropped:
+            del self.fields[name]
+        if stage.kind == Stage.Kind.MANUAL:
+            self.fields["manual_kind"].required = True
+            self.fields["manual_kind"].label = "Task"
+
 
 class EnrollForm(forms.Form):
     prospects = forms.ModelMultipleChoiceField(
