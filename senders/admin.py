@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from outreach.admin import ReadOnlyTenantInline, TenantAdmin
 
+from . import gmail
 from .models import Delegation, DelegationEvent, Mailbox, SendAsAlias
 
 
@@ -28,7 +31,7 @@ class MailboxAdmin(TenantAdmin):
         "owner",
         "display_name",
         "status",
-        "scopes",
+        "permissions",
         "last_success_at",
         "last_error",
         "last_error_at",
@@ -40,7 +43,7 @@ class MailboxAdmin(TenantAdmin):
         "email",
         "owner",
         "status",
-        "scopes",
+        "permissions",
         "last_success_at",
         "last_error",
         "last_error_at",
@@ -48,6 +51,18 @@ class MailboxAdmin(TenantAdmin):
         "connected_at",
     )
     inlines = [SendAsAliasInline]
+
+    @admin.display(description="Permissions")
+    def permissions(self, mailbox: Mailbox) -> str:
+        """The granted scopes in words, each with Google's name for it."""
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '{} <span class="help">({})</span>',
+                ((gmail.scope_label(scope), scope) for scope in mailbox.scopes),
+            )
+            or "none"
+        )
 
     def has_add_permission(self, request):
         return False  # mailboxes are connected through Google by their owner

@@ -33,6 +33,25 @@ from . import mail
 MODIFY = "https://www.googleapis.com/auth/gmail.modify"
 MAILBOX_SCOPES = (MODIFY,)
 IDENTITY_SCOPES = ("openid", "email")
+# What a permission is called on the pages; the address Google gives it stays in a tooltip.
+SCOPE_LABELS = {
+    MODIFY: "Read, send and organize email in Gmail",
+    "https://www.googleapis.com/auth/gmail.send": "Send email from Gmail",
+    "https://www.googleapis.com/auth/gmail.readonly": "Read email in Gmail",
+    "https://www.googleapis.com/auth/gmail.settings.basic": "Read Gmail settings",
+    "openid": "Sign in with Google",
+    "email": "See your email address",
+    "https://www.googleapis.com/auth/userinfo.email": "See your email address",
+    "profile": "See your name",
+    "https://www.googleapis.com/auth/userinfo.profile": "See your name",
+}
+
+
+def scope_label(scope: str) -> str:
+    """A permission in words; one we do not know by its address's last part."""
+    return SCOPE_LABELS.get(scope) or scope.rsplit("/", 1)[-1]
+
+
 SCOPE_PURPOSES = {
     MODIFY: "Send your sequence emails, notice replies in those threads, add the ATS sync "
     "notice to your own copy of the thread, read your send-as addresses, and remove the "

@@ -46,8 +46,10 @@ class Mailbox(models.Model):
 
     objects = TenantQuerySet.as_manager()
 
-    # Not a column: the scopes it lacks, as the sender settings page finds them for its list.
+    # Not columns: as the sender settings page finds them for its list, the permissions it lacks
+    # (in words), and those it has (in words, with Google's name for each).
     missing: list[str]
+    permissions: list[tuple[str, str]]
 
     class Meta:
         ordering = ["email"]

@@ -51,7 +51,10 @@ def settings_page(request):
     user = request.user
     mailboxes = list(selectors.own_mailboxes(user))
     for mailbox in mailboxes:
-        mailbox.missing = services.missing_scopes(mailbox) if mailbox.is_connected else []
+        missing = services.missing_scopes(mailbox) if mailbox.is_connected else []
+        mailbox.missing = [gmail.scope_label(scope) for scope in missing]
+        # Each permission in words, with Google's name for it.
+        mailbox.permissions = [(gmail.scope_label(scope), scope) for scope in mailbox.scopes]
     return render(
         request,
         "senders/settings.html",
@@ -65,7 +68,10 @@ def settings_page(request):
             "request_form": RequestAccessForm(auto_id="request_%s"),
             "invite_form": InviteSenderForm(auto_id="invite_%s"),
             "is_sender_only": user.role == Role.SENDER,
-            "scope_purposes": gmail.SCOPE_PURPOSES,
+            "scope_purposes": [
+                (gmail.scope_label(scope), scope, why)
+                for scope, why in gmail.SCOPE_PURPOSES.items()
+            ],
         },
     )
 
@@ -275,9 +281,26 @@ def reject(request, pk):
     return redirect("senders:settings")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def revoke(request, pk):
+    """Asks first: a GET, or a POST without `confirm`, shows what ends and who is told, and
+    changes nothing. Withdrawing one's own pending request posts the confirmation at once."""
     delegation = _party_delegation(request, pk)
+    if delegation.status not in Delegation.OPEN:
+        messages.info(request, "Sending on behalf has already ended.")
+        return redirect("senders:settings")
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "senders/revoke_confirm.html",
+            {
+                "delegation": delegation,
+                "as_grantor": delegation.grantor_id == request.user.pk,
+                "address": delegation.mailbox.email
+                if delegation.mailbox
+                else delegation.grantor.email,
+            },
+        )
     if _decide(request, services.revoke_delegation, delegation):
         messages.success(request, "Sending on behalf has ended.")
     return redirect("senders:settings")
@@ -338,6 +361,9 @@ def review(request, token):
             "delegation": delegation,
             "needs_password_login": needs_password_login,
             "login_url": f"{reverse('login')}?next={request.path}",
-            "scope_purposes": gmail.SCOPE_PURPOSES,
+            "scope_purposes": [
+                (gmail.scope_label(scope), scope, why)
+                for scope, why in gmail.SCOPE_PURPOSES.items()
+            ],
         },
     )

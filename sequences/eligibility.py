@@ -5,7 +5,8 @@ page and the send path alike, so that each says the same thing the same way.
 A problem either blocks the email or is a warning. At send time a blocking one also says what
 becomes of the enrollment: it ends (`stops_as`), or waits for the matching fix (`pauses_for`).
 
-Not here yet: a bounced address (issue 21 decides what a bounce means for later emails).
+A bounced address is only a warning so far (issue 21 decides what a bounce means for later
+emails, and whether it blocks them).
 """
 
 from dataclasses import dataclass
@@ -186,6 +187,27 @@ class RecentlyEmailed(Warning):
     @property
     def message(self) -> str:
         return f"Emailed in the last {self.days} days by " + ", ".join(sorted(self.by)) + "."
+
+
+@dataclass(frozen=True)
+class RecentlyReplied(Warning):
+    short: ClassVar[str] = "replied"
+    days: int
+    # Whom they replied to: a teammate's name, "you", or "a teammate" (a sequence not shown).
+    to: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"Replied in the last {self.days} days to " + ", ".join(sorted(self.to)) + "."
+
+
+@dataclass(frozen=True)
+class Bounced(Warning):
+    short: ClassVar[str] = "bounced"
+
+    @property
+    def message(self) -> str:
+        return "An earlier email to this address bounced: this one may not be delivered."
 
 
 # The checks ------------------------------------------------------------------------------------

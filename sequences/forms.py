@@ -1,10 +1,12 @@
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.db.models import QuerySet
 
+from outreach import clock
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
@@ -14,6 +16,8 @@ from .services import SEQUENCE_FIELDS, EmailDraft
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 TIMEZONES = sorted(available_timezones())
 TIMEZONES_SET = frozenset(TIMEZONES)
+# How far in the past a time to send may be and still mean "now".
+PAST_GRACE = timedelta(minutes=1)
 
 
 class SenderChoiceField(forms.ChoiceField):
@@ -152,6 +156,26 @@ class StageForm(forms.ModelForm):
             "instructions": forms.Textarea(attrs={"rows": 3}),
         }
 
+    # A stage keeps the kind it was added with: its form has only that kind's fields.
+    EMAIL_ONLY = ("subject", "body_html", "threading")
+    MANUAL_ONLY = ("manual_kind", "instructions")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        stage = self.instance
+        dropped = [
+            "kind",
+            *(self.MANUAL_ONLY if stage.kind == Stage.Kind.EMAIL else self.EMAIL_ONLY),
+        ]
+        if stage.kind == Stage.Kind.EMAIL and stage.position == 0:
+            # The first email always starts the thread, as the stage list says.
+            dropped.append("threading")
+        for name in dropped:
+            del self.fields[name]
+        if stage.kind == Stage.Kind.MANUAL:
+            self.fields["manual_kind"].required = True
+            self.fields["manual_kind"].label = "Task"
+
 
 class EnrollForm(forms.Form):
     prospects = forms.ModelMultipleChoiceField(
@@ -224,10 +248,18 @@ class EmailForm(forms.Form):
     def clean_send_at(self):
         value = self.cleaned_data["send_at"]
         zone = self.data.get("timezone") or "UTC"
-        if value is None or zone not in TIMEZONES_SET:
+        if value is None:
             return value
-        # Entered as wall time where the user is, not in the server's zone.
-        return value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+        if zone in TIMEZONES_SET:
+            # Entered as wall time where the user is, not in the server's zone.
+            value = value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+        # The field has minutes: the minute under way still reads as now.
+        if value < clock.now() - PAST_GRACE:
+            raise forms.ValidationError(
+                "This time has already passed. Choose a later time, or leave it empty to send now.",
+                code="past",
+            )
+        return value
 
 
 class ProspectForm(forms.Form):

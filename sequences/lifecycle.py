@@ -45,8 +45,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
             Status.UNSUBSCRIBED,
         }
     ),
-    # A reply after the last stage still counts: the sequence did its job.
-    Status.FINISHED: frozenset({Status.REPLIED}),
+    # A reply after the last stage still counts: the sequence did its job. So does an
+    # unsubscribe from one of its emails: the stats count it.
+    Status.FINISHED: frozenset({Status.REPLIED, Status.UNSUBSCRIBED}),
     Status.REPLIED: frozenset(),
     Status.STOPPED: frozenset(),
     Status.BOUNCED: frozenset(),
@@ -298,7 +299,13 @@ def stop(locked: Enrollment, *, status: str, reason: str, message: Message | Non
     return True
 
 
-def unsubscribe(locked: Enrollment, reason: str) -> bool:
+def unsubscribe(locked: Enrollment, reason: str, *, after_finish: bool = False) -> bool:
+    """Ends an open enrollment as unsubscribed. `after_finish`: the prospect unsubscribed from
+    one of its emails, so a finished one becomes unsubscribed too (as a late reply makes it
+    replied). False if nothing changed."""
+    if after_finish and locked.status == Status.FINISHED:
+        _move(locked, Status.UNSUBSCRIBED, reason, reason=reason)
+        return True
     return stop(locked, status=Status.UNSUBSCRIBED, reason=reason)
 
 

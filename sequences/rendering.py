@@ -4,8 +4,10 @@ from senders.models import Mailbox, SendAsAlias
 
 from . import templating
 from .models import (
+    Enrollment,
     Prospect,
     Stage,
+    Task,
 )
 
 
@@ -40,3 +42,11 @@ def missing_tokens(sequence_stages, prospect: Prospect, mailbox: Mailbox, alias=
         t for s in sequence_stages if s.kind == Stage.Kind.EMAIL for t in (s.subject, s.body_html)
     ]
     return templating.missing_tokens(texts, values)
+
+
+def task_instructions(task: Task) -> str:
+    """A manual stage's instructions as its task shows them: the prospect's and the sender's
+    values in place of the tokens (one without a value stays as typed)."""
+    enrollment: Enrollment = task.enrollment
+    values = token_values(enrollment.prospect, enrollment.mailbox, enrollment.alias)
+    return templating.render_note(task.stage.instructions, values)

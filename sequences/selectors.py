@@ -325,7 +325,13 @@ def one_off_progress(recipients: list[Recipient]) -> dict[str, int]:
 def open_tasks(user: User) -> QuerySet[Task]:
     return (
         Task.objects.filter(assignee=user, status=Task.Status.OPEN)
-        .select_related("stage", "enrollment__prospect", "enrollment__sequence")
+        .select_related(
+            "stage",
+            "enrollment__prospect",
+            "enrollment__sequence",
+            "enrollment__mailbox__owner",
+            "enrollment__alias",
+        )
         .order_by("due_at")
     )
 

@@ -14,7 +14,8 @@ What each figure counts (the page says it too):
   email was sent there. Replied: the enrollment's status is replied or a reply was recorded on it
   (a reply after the last stage leaves the enrollment finished); interested: replied and marked
   interested; bounced: status bounced or a bounce was recorded on it; unsubscribed: status
-  unsubscribed;
+  unsubscribed (an unsubscribe from one of its emails after the sequence finished makes it so,
+  see `unsubscribe`);
 - every other rate is per sent email.
 
 Confidential sequences the viewer may not see are left out of every figure.

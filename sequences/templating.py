@@ -170,6 +170,24 @@ def render(template: str, values: Mapping[str, str | None], *, html: bool) -> st
     return "".join(pieces)
 
 
+def render_note(template: str, values: Mapping[str, str | None]) -> str:
+    """`template` as plain text with each known token replaced by its value, else its fallback;
+    a token with neither, an unknown one and a malformed one stay as typed. For text read by the
+    team (a manual stage's instructions), never by a recipient: nothing is refused."""
+    pieces = []
+    position = 0
+    for token in find_tokens(template):
+        value = _value(values, token.name) if is_known(token.name) else None
+        if value is None:
+            value = token.fallback if is_known(token.name) else None
+        if value is None:
+            continue
+        pieces += [template[position : token.start], value]
+        position = token.end
+    pieces.append(template[position:])
+    return "".join(pieces)
+
+
 def missing_tokens(templates: Iterable[str], values: Mapping[str, str | None]) -> list[str]:
     """Names of the tokens that have neither a value nor a fallback, each once, in order: the
     enrollment check reports them all at once. Unknown and malformed tokens are `validate`'s

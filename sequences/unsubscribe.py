@@ -71,9 +71,11 @@ def with_footer(rendered: RenderedEmail, url: str) -> RenderedEmail:
 
 
 @transaction.atomic
-def unsubscribe(*, prospect: Prospect, source: str) -> int:
+def unsubscribe(*, prospect: Prospect, source: str, message: Message | None = None) -> int:
     """Stops all email to the prospect from the organization; returns how many enrollments
-    stopped. Doing it again changes nothing."""
+    stopped. `message`: the email whose link was used; its enrollment, finished, is marked
+    unsubscribed all the same, so that its sequence's stats count it. Doing it again changes
+    nothing."""
     Prospect.objects.filter(pk=prospect.pk).update(do_not_contact=True)
     prospect.do_not_contact = True
     donotcontact.add(prospect.organization_id, [(prospect.email, f"Unsubscribed ({source})")])
@@ -83,4 +85,10 @@ def unsubscribe(*, prospect: Prospect, source: str) -> int:
     ):
         reason = f"{prospect.email} unsubscribed ({source})."
         stopped += lifecycle.unsubscribe(locks.enrollment(pk), reason)
+    if message is not None and message.enrollment_id is not None:
+        lifecycle.unsubscribe(
+            locks.enrollment(message.enrollment_id),
+            f"{prospect.email} unsubscribed after the sequence finished ({source}).",
+            after_finish=True,
+        )
     return stopped

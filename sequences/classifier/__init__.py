@@ -18,6 +18,7 @@ The package, by concern (each module imports only those above it):
 - `auto_replies`: the auto-reply wording of the own text.
 - `return_dates`: the date an auto-reply announces the sender is back.
 - `decide`: `classify_headers` and `classify`, in the decision order its docstring explains.
+- `wording`: a bounce's reason in words, for the pages.
 
 Callers use only what this module exports.
 """
@@ -26,6 +27,7 @@ from .decide import classify, classify_headers
 from .headers import HEADERS_USED, HeaderInput
 from .text import own_text
 from .verdicts import AUTO_REPLY, BOUNCE, DELIVERY_DELAY, REPLY, Classification
+from .wording import bounce_in_words
 
 __all__ = [
     "AUTO_REPLY",
@@ -35,6 +37,7 @@ __all__ = [
     "REPLY",
     "Classification",
     "HeaderInput",
+    "bounce_in_words",
     "classify",
     "classify_headers",
     "own_text",

@@ -99,18 +99,35 @@ def check_enrollment(
         elsewhere.setdefault(prospect_id, []).append(what)
     listed = donotcontact.listed(sequence.organization_id, [p.email for p in prospects])
     days = sequence.organization.recent_contact_days
+    since = clock.now() - timedelta(days=days)
+    # What `by` sent themselves is not a warning: the guard rail is about teammates' emails.
     recent: dict[int, set[str]] = {}
     for prospect_id, sender, hidden in (
         Message.objects.filter(
             prospect_id__in=ids,
             direction=Message.Direction.OUTBOUND,
             status=Message.Status.SENT,
-            sent_at__gte=clock.now() - timedelta(days=days),
+            sent_at__gte=since,
         )
+        .exclude(sent_by=by)
         .annotate(hidden=selectors.hidden_from(by, "enrollment__sequence"))
         .values_list("prospect_id", "sent_by__full_name", "hidden")
     ):
         recent.setdefault(prospect_id, set()).add("a teammate" if hidden or not sender else sender)
+    # A reply is worth knowing of whoever it went to, `by` included.
+    replied: dict[int, set[str]] = {}
+    for prospect_id, owner_id, owner, hidden in (
+        Message.objects.filter(
+            prospect_id__in=ids,
+            direction=Message.Direction.INBOUND,
+            inbound_kind=Message.InboundKind.REPLY,
+            sent_at__gte=since,
+        )
+        .annotate(hidden=selectors.hidden_from(by, "enrollment__sequence"))
+        .values_list("prospect_id", "mailbox__owner_id", "mailbox__owner__full_name", "hidden")
+    ):
+        to = "you" if owner_id == by.pk else "a teammate" if hidden or not owner else owner
+        replied.setdefault(prospect_id, set()).add(to)
 
     not_yours = eligibility.sender_problems(by, mailbox, you=True)
     outcomes = []
@@ -127,6 +144,10 @@ def check_enrollment(
             problems.append(eligibility.ActiveElsewhere(tuple(elsewhere[prospect.pk])))
         if prospect.pk in recent:
             problems.append(eligibility.RecentlyEmailed(days, tuple(recent[prospect.pk])))
+        if prospect.pk in replied:
+            problems.append(eligibility.RecentlyReplied(days, tuple(replied[prospect.pk])))
+        if prospect.bounced_at is not None:
+            problems.append(eligibility.Bounced())
         outcomes.append(EnrollmentOutcome(prospect=prospect, problems=problems))
     return EnrollmentReport(outcomes)
 

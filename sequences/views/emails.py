@@ -10,7 +10,7 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
 from .. import selectors, services, templating
-from ..forms import EmailForm
+from ..forms import EmailForm, sender_field
 from ..models import Enrollment, Prospect
 from .common import _next
 
@@ -70,8 +70,30 @@ def email_compose(request):
     return render(
         request,
         "sequences/email_compose.html",
-        {"form": form, "prospects": prospects, "tokens": templating.TOKENS},
+        {
+            "form": form,
+            "prospects": prospects,
+            "tokens": templating.TOKENS,
+            "sending": _sending(request, form, prospects),
+        },
     )
+
+
+def _sending(request, form: EmailForm, prospects: list[Prospect]) -> int:
+    """How many of `prospects` the email would go to, as far as the form tells (the preview
+    counts again once the email is written): the send button's count."""
+    sender = form.data.get("sender") if form.is_bound else form.initial.get("sender")
+    mailbox, alias = sender_field(form).to_mailbox(sender)
+    if mailbox is None or not prospects:
+        return len(prospects)
+    draft = services.EmailDraft(
+        mailbox=mailbox,
+        alias=alias,
+        subject=form.data.get("subject", ""),
+        body_html=form.data.get("body_html", ""),
+    )
+    check = services.check_one_off(by=request.user, draft=draft, prospects=prospects)
+    return len(check.report.enrolled)
 
 
 @require_POST
@@ -89,6 +111,7 @@ def email_preview(request):
         shown = next((p for p in prospects if str(p.pk) == chosen), prospects[0])
         context.update(
             check=check,
+            sending=len(check.report.enrolled),
             shown=shown,
             warnings=[(o.prospect, w) for o in check.report.outcomes for w in o.warnings],
         )

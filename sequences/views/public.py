@@ -62,5 +62,6 @@ def unsubscribe(request, token):
     unsubscribing.unsubscribe(
         prospect=message.prospect,
         source="one-click from the mail client" if one_click else "unsubscribe page",
+        message=message,
     )
     return render(request, "sequences/unsubscribed.html", context)

@@ -6,14 +6,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from outreach.tenancy import get_for_user_or_404
 
-from .. import selectors, services
+from .. import rendering, selectors, services
 from ..models import Task
 from .common import _next
 
 
 @require_GET
 def task_list(request):
-    return render(request, "sequences/tasks.html", {"tasks": selectors.open_tasks(request.user)})
+    # Each with its instructions as the recruiter reads them: the prospect's name, not a token.
+    tasks = [
+        (task, rendering.task_instructions(task)) for task in selectors.open_tasks(request.user)
+    ]
+    return render(request, "sequences/tasks.html", {"tasks": tasks})
 
 
 @require_POST

@@ -60,6 +60,10 @@ def test_recruiter_gets_and_loses_a_hiring_managers_inbox(
 
     # Hana changes her mind.
     hm.get_by_role("row", name="Rick Recruiter").get_by_role("button", name="Revoke").click()
+    expect(
+        hm.get_by_role("heading", name="Stop Rick Recruiter sending from hana@acme.example?")
+    ).to_be_visible()
+    hm.get_by_role("button", name="Revoke").click()
     expect(hm.get_by_role("status")).to_contain_text("Sending on behalf has ended")
 
     rick.reload()

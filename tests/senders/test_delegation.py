@@ -235,7 +235,7 @@ def test_either_side_revokes_and_sending_stops_at_once(
         (hiring_manager, recruiter) if revoker_is == "grantor" else (recruiter, hiring_manager)
     )
 
-    logged_in(revoker).post(f"/senders/delegations/{delegation.pk}/revoke/")
+    logged_in(revoker).post(f"/senders/delegations/{delegation.pk}/revoke/", {"confirm": "yes"})
 
     assert not services.can_send_as(recruiter, hm_mailbox)
     [(name, heard)] = announcements
@@ -244,6 +244,58 @@ def test_either_side_revokes_and_sending_stops_at_once(
     assert Notification.objects.filter(user=other, message__contains="has ended").exists()
     assert delegation.events.filter(kind="revoked", actor=revoker).exists()
     assert "Authorized" not in logged_in(recruiter).get("/senders/").content.decode()
+
+
+@pytest.mark.parametrize("revoker_is", ["grantor", "delegate"])
+def test_revoking_asks_first_and_the_question_changes_nothing(
+    recruiter, hiring_manager, hm_mailbox, announcements, revoker_is
+):
+    delegation = DelegationFactory(
+        grantor=hiring_manager,
+        delegate=recruiter,
+        mailbox=hm_mailbox,
+        status=Delegation.Status.APPROVED,
+    )
+    revoker = hiring_manager if revoker_is == "grantor" else recruiter
+    client = logged_in(revoker)
+    url = f"/senders/delegations/{delegation.pk}/revoke/"
+
+    # The settings page's Revoke button only opens the question (a GET form, no token).
+    settings_page = client.get("/senders/").content.decode()
+    assert (
+        f'<form method="get" action="{url}"><button type="submit" class="secondary">Revoke</button>'
+        in settings_page
+    )
+    asked = client.get(url).content.decode()
+    # A POST without the confirmation (an old form, a replayed request) only asks too.
+    asked_again = client.post(url).content.decode()
+
+    if revoker_is == "grantor":
+        question = "Stop Rick Recruiter sending from hana@acme.example?"
+        consequence = (
+            "Their sequences and scheduled emails from it pause at once, and they are told."
+        )
+    else:
+        question = "Stop sending from hana@acme.example?"
+        consequence = (
+            "Your sequences and scheduled emails from it pause at once, and Hana Hiring is told."
+        )
+    for page in (asked, asked_again):
+        assert f"<h1>{question}</h1>" in page
+        assert consequence in page
+        assert '<input type="hidden" name="confirm" value="yes">' in page
+        assert 'href="/senders/">Cancel, keep it</a>' in page
+    delegation.refresh_from_db()
+    assert delegation.status == Delegation.Status.APPROVED and announcements == []
+    assert services.can_send_as(recruiter, hm_mailbox)
+
+    response = client.post(url, {"confirm": "yes"}, follow=True)
+
+    assert "Sending on behalf has ended." in response.content.decode()
+    assert not services.can_send_as(recruiter, hm_mailbox)
+    # Asked again once it has ended: nothing to confirm.
+    again = client.get(url, follow=True).content.decode()
+    assert "Sending on behalf has already ended." in again
 
 
 def test_deactivating_a_user_revokes_every_delegation_to_or_from_them(

@@ -1,5 +1,7 @@
 """The sequence editor and the lists, as a recruiter uses them."""
 
+import re
+
 import pytest
 
 from sequences.models import Enrollment, Sequence, Stage
@@ -206,3 +208,59 @@ def test_marking_do_not_contact_stops_the_prospects_sequences_at_once(
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.STOPPED
     assert enrollment.status_reason == "Marked do not contact by Rick Recruiter."
+
+
+def _fields(page) -> set[str]:
+    """The names of the form fields on a stage's page (less the preview's)."""
+    return set(re.findall(r'<(?:input|select|textarea) [^>]*name="([a-z_]+)"', page)) - {
+        "csrfmiddlewaretoken",
+        "prospect",
+        "mailbox",
+    }
+
+
+def test_each_stage_form_shows_only_the_fields_of_its_kind_and_threading_as_the_list_says(
+    recruiter_client, sequence
+):
+    first, second = sequence.stages.order_by("position")
+    recruiter_client.post(f"/sequences/{sequence.pk}/stages/new/", {"kind": "manual"})
+    manual = sequence.stages.get(kind="manual")
+    edit = f"/sequences/{sequence.pk}/stages/"
+
+    page = recruiter_client.get(f"{edit}{first.pk}/").content.decode()
+    # The list says the first email starts the thread; its form offers no other choice.
+    assert _fields(page) == {"delay_days", "subject", "body_html"}
+    assert "the first email starts the thread." in page
+    stages = recruiter_client.get(f"/sequences/{sequence.pk}/").content.decode()
+    assert "<strong>Stage 1</strong> ·\n        Email, new thread" in stages
+    assert "<strong>Stage 2</strong> ·\n        Email, in thread" in stages
+
+    page = recruiter_client.get(f"{edit}{second.pk}/").content.decode()
+    assert _fields(page) == {"delay_days", "subject", "body_html", "threading"}
+    assert '<option value="same_thread" selected>Reply in the same thread</option>' in page
+
+    page = recruiter_client.get(f"{edit}{manual.pk}/").content.decode()
+    assert _fields(page) == {"delay_days", "manual_kind", "instructions"}
+    assert '<label for="id_manual_kind">Task:</label>' in page
+
+    # A manual stage saves from its own fields alone, and keeps its kind.
+    response = recruiter_client.post(
+        f"{edit}{manual.pk}/",
+        {
+            "delay_days": 2,
+            "manual_kind": "call",
+            "instructions": "Call {{first_name}}",
+            "kind": "email",
+        },
+    )
+    assert response.status_code == 302
+    manual.refresh_from_db()
+    assert (manual.kind, manual.manual_kind, manual.instructions) == (
+        "manual",
+        "call",
+        "Call {{first_name}}",
+    )
+    # Started anew by its form, the second email is listed as one.
+    recruiter_client.post(f"{edit}{second.pk}/", stage_data(delay_days=3, threading="new_thread"))
+    stages = recruiter_client.get(f"/sequences/{sequence.pk}/").content.decode()
+    assert "<strong>Stage 2</strong> ·\n        Email, new thread" in stages

@@ -12,7 +12,7 @@ from django.utils.html import escape
 
 from senders.models import Delegation
 from sequences import services
-from sequences.models import Enrollment, Sequence
+from sequences.models import Enrollment, Message, Sequence
 from tests.factories import MailboxFactory, ProspectFactory, SequenceFactory, UserFactory
 from tests.sequences import test_one_off
 from tests.sequences.test_one_off import BODY, draft, prospect
@@ -162,6 +162,42 @@ def test_a_scheduled_email_is_due_at_the_users_wall_time_and_can_be_cancelled(
     assert statuses == {casey.pk: Enrollment.Status.STOPPED, dana.pk: Enrollment.Status.ACTIVE}
 
 
+def test_a_time_to_send_that_has_passed_is_refused_on_the_field_and_nothing_is_queued(
+    org, recruiter
+):
+    mailbox = MailboxFactory(owner=recruiter)
+    casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")
+
+    # 10:30 in Paris; 10:00 there has passed.
+    with time_machine.travel(datetime(2031, 1, 15, 9, 30, 20, tzinfo=UTC), tick=False):
+        response = client_for(recruiter).post(
+            "/emails/new/",
+            form(mailbox, [casey], send_at="2031-01-15T10:00", timezone="Europe/Paris"),
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    [field] = re.findall(r'<label for="id_send_at".*?<input [^>]*name="send_at"[^>]*>', page, re.S)
+    assert (
+        "This time has already passed. Choose a later time, or leave it empty to send now." in field
+    )
+    assert not Sequence.objects.filter(kind=Sequence.Kind.ONE_OFF).exists()
+
+
+def test_a_time_to_send_in_the_minute_under_way_means_now(org, recruiter):
+    mailbox = MailboxFactory(owner=recruiter)
+    casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")
+
+    with time_machine.travel(datetime(2031, 1, 15, 9, 30, 50, tzinfo=UTC), tick=False):
+        response = client_for(recruiter).post(
+            "/emails/new/",
+            form(mailbox, [casey], send_at="2031-01-15T10:30", timezone="Europe/Paris"),
+        )
+
+    email = Sequence.objects.get(kind=Sequence.Kind.ONE_OFF)
+    assert response["Location"] == f"/emails/{email.pk}/"
+
+
 def test_emailing_a_selection_of_the_prospect_list_opens_the_compose_page_for_all_of_them(
     org, recruiter, recruiter_client
 ):
@@ -240,6 +276,75 @@ def test_the_preview_warns_of_a_teammates_sequence_and_email_and_of_sending_from
     )
     assert f"{CANDIDATE}: Emailed in the last 30 days by Hana Hiring." in page
     assert "<strong>Platform role, Casey</strong>" in page  # a warning does not stop it
+
+
+def _message(prospect, mailbox, *, inbound=False, by=None, days_ago=2):
+    """An email to the prospect (sent by `by`), or their reply, `days_ago` days ago."""
+    return Message.objects.create(
+        organization=prospect.organization,
+        prospect=prospect,
+        mailbox=mailbox,
+        sent_by=None if inbound else by,
+        direction="inbound" if inbound else "outbound",
+        status="" if inbound else "sent",
+        inbound_kind="reply" if inbound else "",
+        from_address=prospect.email if inbound else mailbox.email,
+        to_address=mailbox.email if inbound else prospect.email,
+        subject="A role",
+        sent_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
+def test_the_bulk_preview_warns_of_replies_and_bounces_not_of_my_own_emails_and_counts_the_send(
+    org, recruiter, recruiter_client, teammate
+):
+    mailbox = MailboxFactory(owner=recruiter, display_name="Rick Recruiter")
+    tess_box = MailboxFactory(owner=teammate)
+    mine, tessed, replied, bounced, listed = (
+        ProspectFactory(organization=org, email=f"{name}@candidates.example", first_name=name)
+        for name in ("ana", "ben", "cleo", "dan", "eve")
+    )
+    _message(mine, mailbox, by=recruiter)
+    _message(tessed, tess_box, by=teammate)
+    _message(replied, mailbox, by=recruiter, days_ago=5)
+    _message(replied, mailbox, inbound=True, days_ago=4)
+    _message(replied, tess_box, inbound=True, days_ago=40)  # outside the 30 days
+    bounced.bounced_at = timezone.now() - timedelta(days=60)
+    bounced.save()
+    listed.do_not_contact = True
+    listed.save()
+    everyone = [mine, tessed, replied, bounced, listed]
+
+    page = recruiter_client.post("/emails/preview/", form(mailbox, everyone)).content.decode()
+
+    warnings = re.findall(r"<li>([^<]*)</li>", page.split("Before you send")[1])
+    assert warnings == [
+        "ben@candidates.example: Emailed in the last 30 days by Tess Teammate.",
+        "cleo@candidates.example: Replied in the last 30 days to you.",
+        "dan@candidates.example: An earlier email to this address bounced: "
+        "this one may not be delivered.",
+    ]
+    assert "eve@candidates.example: eve@candidates.example is marked do not contact." in page
+    # The button, refreshed with the preview, counts the four who will get the email.
+    assert (
+        '<button type="submit" id="send-button" hx-swap-oob="true">Send 4 emails</button>' in page
+    )
+
+    # The compose page counts them the same way before anything is written.
+    compose = recruiter_client.post(
+        "/emails/new/", {"selected": [p.pk for p in everyone]}
+    ).content.decode()
+    assert "Email 5 prospects" in compose
+    assert '<button type="submit" id="send-button">Send 4 emails</button>' in compose
+
+
+def test_the_send_button_is_off_when_no_one_would_get_the_email(org, recruiter, recruiter_client):
+    mailbox = MailboxFactory(owner=recruiter)
+    casey = ProspectFactory(organization=org, email=CANDIDATE, do_not_contact=True)
+
+    page = recruiter_client.post("/emails/preview/", form(mailbox, [casey])).content.decode()
+
+    assert 'id="send-button" hx-swap-oob="true" disabled>No one to send to</button>' in page
 
 
 # Invalid emails --------------------------------------------------------------------------------

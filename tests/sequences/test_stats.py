@@ -3,13 +3,15 @@ confidential sequences, the CSV, and a number of queries that does not grow with
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.test import Client
 
 from outreach.models import Role
-from sequences import stats
+from sequences import stats, unsubscribe
 from sequences.models import Enrollment, Message, SequenceShare, TrackingEvent, Visibility
 from tests.factories import (
     EnrollmentFactory,
@@ -469,3 +471,34 @@ def test_malformed_parameters_give_the_default_range(admin_client, params):
         "sequence",
     )
     assert "<script>" not in page.text
+
+
+def test_an_unsubscribe_after_the_sequence_finished_still_counts(recruiter, recruiter_client):
+    rick_box = MailboxFactory(owner=recruiter)
+    backend = SequenceFactory(
+        owner=recruiter, name="Backend", visibility=Visibility.SHARED, sender_mailbox=rick_box
+    )
+    finished = enroll(backend, status=Enrollment.Status.FINISHED)
+    email(finished, 0, at(2))
+    last = email(finished, 1, at(5))
+    other = enroll(backend, status=Enrollment.Status.FINISHED)
+    email(other, 0, at(3))
+    path = unsubscribe.url_for(last.pk).removeprefix("http://testserver")
+
+    # Weeks after the last stage, the prospect uses the link in that email.
+    assert Client().post(path).status_code == 200
+
+    finished.refresh_from_db()
+    assert finished.status == Enrollment.Status.UNSUBSCRIBED
+    assert "unsubscribed after the sequence finished" in finished.last_event
+    [row] = stats.report(recruiter, **MARCH, group="sequence").rows
+    assert row.counts.unsubscribed == 1 and row.counts.sent == 3
+    page = recruiter_client.get("/stats/", MARCH_PARAMS).content.decode()
+    [cells] = re.findall(r"<td>Backend</td>(.*?)</tr>", page, re.S)
+    assert re.findall(r'<td class="num">(\d+)', cells) == ["3", "0", "0", "0", "0", "0", "1"]
+    # The other prospect's finished enrollment is left as it was; a second POST changes nothing.
+    other.refresh_from_db()
+    assert other.status == Enrollment.Status.FINISHED
+    assert Client().post(path).status_code == 200
+    [row] = stats.report(recruiter, **MARCH, group="sequence").rows
+    assert row.counts.unsubscribed == 1
