@@ -63,6 +63,8 @@ GUESSES = {
     "timezone": "timezone",
     "time zone": "timezone",
 }
+EMPTY = "The file is empty: there is nothing in it to import."
+ONLY_COLUMN_NAMES = "The file is empty: it has column names but no prospects under them."
 TOO_LONG_TO_READ = f"a value in it is longer than {csv.field_size_limit():,} characters"
 
 
@@ -227,9 +229,11 @@ def read_csv(raw: bytes) -> Upload:
         raise ValidationError(
             f"The first row (the column names) could not be read: {TOO_LONG_TO_READ}."
         )
+    if not names:
+        raise ValidationError(EMPTY)
     upload = _collect(_header(names), records)
     if not (upload.rows or upload.unreadable):
-        raise ValidationError("The file needs a header row and at least one prospect.")
+        raise ValidationError(ONLY_COLUMN_NAMES)
     return upload
 
 
@@ -238,15 +242,29 @@ def _key(request, name: str) -> str:
     return f"prospect-import:{request.user.pk}:{token}:{name}"
 
 
-def store_upload(request, file) -> Upload:
+def _upload_key(request, token: str) -> str:
+    # The user's id in the key: a token copied into another account's form finds nothing.
+    return f"prospect-import:{request.user.pk}:upload:{token}"
+
+
+def store_upload(request, file) -> tuple[str, Upload]:
+    """Reads the file and keeps it for its mapping step under a token of its own, which the
+    mapping form posts back: each upload is found by its token, never as "the session's last
+    upload", so a second tab's file or a form posted without a file imports nothing else."""
     upload = read_csv(file.read(MAX_BYTES + 1))
-    cache.set(_key(request, "file"), asdict(upload), KEEP_SECONDS)
-    return upload
+    token = secrets.token_urlsafe(16)
+    cache.set(_upload_key(request, token), asdict(upload), KEEP_SECONDS)
+    return token, upload
 
 
-def load_upload(request) -> Upload | None:
-    stored = cache.get(_key(request, "file"))
+def load_upload(request, token: str) -> Upload | None:
+    stored = cache.get(_upload_key(request, token)) if token else None
     return Upload(**stored) if stored else None
+
+
+def forget_upload(request, token: str) -> None:
+    """Once imported: the mapping posted again (a reload, the back button) imports nothing."""
+    cache.delete(_upload_key(request, token))
 
 
 def _limit(target: str) -> int:
