@@ -333,15 +333,25 @@ def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
     permissions.require(user, permissions.Access.RECRUITER)
     result = ImportResult(header=mapping.header, errors=list(upload.unreadable))
     cleaned: dict[str, dict] = {}
+    first_row: dict[str, int] = {}
     for number, row in upload.rows:
         try:
             values = _clean(row, mapping)
         except ValidationError as exc:
             result.errors.append((number, row, " ".join(exc.messages)))
             continue
-        merged = cleaned.setdefault(values["email"], {"custom_fields": {}})
-        merged["custom_fields"].update(values.pop("custom_fields"))
-        merged.update({k: v for k, v in values.items() if v})
+        # A second row of the same person is likely a copy with other values: which to keep is
+        # the recruiter's call, so the first is kept and the other is shown to them.
+        if values["email"] in first_row:
+            result.errors.append((number, row, f"Same email as row {first_row[values['email']]}."))
+            continue
+        first_row[values["email"]] = number
+        custom = values.pop("custom_fields")
+        # An empty cell leaves what an existing prospect has.
+        cleaned[values["email"]] = {
+            "custom_fields": custom,
+            **{k: v for k, v in values.items() if v},
+        }
     result.errors.sort(key=lambda error: error[0])
     # Any case: a prospect added elsewhere may keep the case it was typed in.
     existing = {

@@ -142,13 +142,14 @@ def test_an_existing_prospect_in_another_case_is_updated_not_a_500(recruiter_cli
     assert Prospect.objects.get().title == "Admiral"
 
 
-def test_duplicate_emails_in_one_file_are_one_prospect(recruiter_client):
+def test_duplicate_emails_in_one_file_are_one_prospect_the_first_kept(recruiter_client):
     result = import_csv(
         recruiter_client, HEADER + ADA + "ADA@candidates.example,,,Analytical Engines,,\n"
     )
 
-    assert (result.created, result.errors) == (1, [])
-    assert Prospect.objects.get().company == "Analytical Engines"
+    assert result.created == 1
+    assert [(n, e) for n, _, e in result.errors] == [(3, "Same email as row 2.")]
+    assert Prospect.objects.get().company == "Analytical"
 
 
 def test_an_email_with_a_line_break_is_not_an_email(recruiter_client):

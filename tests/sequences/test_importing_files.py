@@ -1,6 +1,6 @@
 """A CSV import never loses work and never imports what was not meant: an empty file says it is
 empty, each upload is imported from its own mapping page and once, files as spreadsheets save
-them are read and a value too long for its column is its row's error."""
+them are read, and a second row of the same person is shown, not merged."""
 
 import io
 
@@ -189,6 +189,25 @@ def test_a_utf8_file_with_its_byte_order_mark_is_read(recruiter_client):
 
 
 # Rows the recruiter is shown -----------------------------------------------------------------
+
+
+def test_a_second_row_of_the_same_email_is_shown_and_the_first_kept(recruiter_client):
+    page = upload(
+        recruiter_client,
+        HEADER + ADA + GRACE + "ADA@Candidates.example,Augusta,Engines\n" + ADA,
+    )
+
+    result = map_columns(recruiter_client, page)
+
+    text = result.content.decode()
+    assert "2 added, 0 updated" in text
+    assert "2 rows not imported" in text
+    assert [(n, e) for n, _, e in result.context["result"].errors] == [
+        (4, "Same email as row 2."),
+        (5, "Same email as row 2."),
+    ]
+    ada = Prospect.objects.get(email="ada@candidates.example")
+    assert (ada.first_name, ada.company) == ("Ada", "Analytical")
 
 
 def test_a_value_too_long_for_its_column_is_shown_as_its_rows_error(recruiter_client):

@@ -43,11 +43,12 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     ).content.decode()
     assert "1 added, 1 updated" in result
     assert "not-an-email is not an email address." in result
+    assert "Same email as row 2." in result
 
     ada = Prospect.objects.get(email="ada@candidates.example")
     assert (ada.last_name, ada.company, ada.custom_fields) == (
-        "L.",
-        "Analytical Engines",
+        "Lovelace",
+        "Analytical",
         {"github": "adal"},
     )
     grace = Prospect.objects.get(email="grace@candidates.example")
@@ -58,6 +59,7 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     assert errors.content.decode().splitlines() == [
         "row,Email,First Name,Last Name,Company,GitHub,error",
         "3,not-an-email,Bad,Row,Nowhere,x,not-an-email is not an email address.",
+        "4,ADA@candidates.example,Ada,L.,Analytical Engines,adal,Same email as row 2.",
     ]
 
 
