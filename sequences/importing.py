@@ -26,7 +26,10 @@ from .models import Prospect
 from .stats import safe_cell
 
 MAX_BYTES = 5 * 1024 * 1024
+# Every row of an import is read, checked and written in one request and one transaction.
 MAX_ROWS = 10_000
+# As the upload form states them, before a file is chosen.
+LIMITS = f"At most {MAX_ROWS:,} prospects and {MAX_BYTES // (1024 * 1024)} MB a file."
 # The mapping step posts one choice per column, and Django refuses a form of more than
 # DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) fields.
 MAX_COLUMNS = 200
@@ -160,7 +163,10 @@ def _collect(header: list[str], records: Iterable[tuple[int, list[str] | None]])
         else:
             continue
         if len(upload.rows) + len(upload.unreadable) > MAX_ROWS:
-            raise ValidationError(f"At most {MAX_ROWS:,} prospects at a time.")
+            raise ValidationError(
+                f"More than {MAX_ROWS:,} prospects: at most {MAX_ROWS:,} at a time, so split "
+                "them in parts and import each."
+            )
     return upload
 
 

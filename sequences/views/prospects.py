@@ -37,6 +37,7 @@ def prospect_list(request):
             "form": form,
             "paste_form": PasteProspectsForm(prefix="paste"),
             "csv_form": CsvUploadForm(),
+            "import_limits": importing.LIMITS,
             "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
         },
     )

@@ -1,12 +1,13 @@
 """A CSV import never loses work and never imports what was not meant: an empty file says it is
 empty, each upload is imported from its own mapping page and once, files as spreadsheets save
-them are read, and a second row of the same person is shown, not merged."""
+them are read, a second row of the same person is shown, not merged, and the limits are stated."""
 
 import io
 
 import pytest
 from django.test import Client
 
+from sequences import importing
 from sequences.models import Prospect
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +219,23 @@ def test_a_value_too_long_for_its_column_is_shown_as_its_rows_error(recruiter_cl
     assert "1 added, 0 updated" in text
     assert "Company is longer than 200 characters." in text
     assert emails() == ["ada@candidates.example"]
+
+
+# The limit -----------------------------------------------------------------------------------
+
+
+def test_the_upload_form_states_the_limits(recruiter_client):
+    page = recruiter_client.get("/prospects/").content.decode()
+
+    assert "At most 10,000 prospects and 5 MB a file." in page
+
+
+def test_a_file_over_the_row_limit_is_refused_with_the_limit(recruiter_client, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+
+    page = upload(recruiter_client, HEADER + ADA + GRACE + "lin@candidates.example,Lin,Hooli\n")
+
+    assert page_messages(page) == [
+        "More than 2 prospects: at most 2 at a time, so split them in parts and import each."
+    ]
+    assert not Prospect.objects.exists()
