@@ -283,7 +283,8 @@ class PasteProspectsForm(forms.Form):
 
 
 class CsvUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    # An empty file is the importer's to name, with the other ways a file can be empty.
+    file = forms.FileField(label="CSV file", allow_empty_file=True)
 
 
 class HandOverForm(forms.Form):

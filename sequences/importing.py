@@ -26,7 +26,10 @@ from .models import Prospect
 from .stats import safe_cell
 
 MAX_BYTES = 5 * 1024 * 1024
+# Every row of an import is read, checked and written in one request and one transaction.
 MAX_ROWS = 10_000
+# As the upload form states them, before a file is chosen.
+LIMITS = f"At most {MAX_ROWS:,} prospects and {MAX_BYTES // (1024 * 1024)} MB a file."
 # The mapping step posts one choice per column, and Django refuses a form of more than
 # DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) fields.
 MAX_COLUMNS = 200
@@ -63,6 +66,8 @@ GUESSES = {
     "timezone": "timezone",
     "time zone": "timezone",
 }
+EMPTY = "The file is empty: there is nothing in it to import."
+ONLY_COLUMN_NAMES = "The file is empty: it has column names but no prospects under them."
 TOO_LONG_TO_READ = f"a value in it is longer than {csv.field_size_limit():,} characters"
 
 
@@ -158,7 +163,10 @@ def _collect(header: list[str], records: Iterable[tuple[int, list[str] | None]])
         else:
             continue
         if len(upload.rows) + len(upload.unreadable) > MAX_ROWS:
-            raise ValidationError(f"At most {MAX_ROWS:,} prospects at a time.")
+            raise ValidationError(
+                f"More than {MAX_ROWS:,} prospects: at most {MAX_ROWS:,} at a time, so split "
+                "them in parts and import each."
+            )
     return upload
 
 
@@ -227,9 +235,11 @@ def read_csv(raw: bytes) -> Upload:
         raise ValidationError(
             f"The first row (the column names) could not be read: {TOO_LONG_TO_READ}."
         )
+    if not names:
+        raise ValidationError(EMPTY)
     upload = _collect(_header(names), records)
     if not (upload.rows or upload.unreadable):
-        raise ValidationError("The file needs a header row and at least one prospect.")
+        raise ValidationError(ONLY_COLUMN_NAMES)
     return upload
 
 
@@ -238,15 +248,29 @@ def _key(request, name: str) -> str:
     return f"prospect-import:{request.user.pk}:{token}:{name}"
 
 
-def store_upload(request, file) -> Upload:
+def _upload_key(request, token: str) -> str:
+    # The user's id in the key: a token copied into another account's form finds nothing.
+    return f"prospect-import:{request.user.pk}:upload:{token}"
+
+
+def store_upload(request, file) -> tuple[str, Upload]:
+    """Reads the file and keeps it for its mapping step under a token of its own, which the
+    mapping form posts back: each upload is found by its token, never as "the session's last
+    upload", so a second tab's file or a form posted without a file imports nothing else."""
     upload = read_csv(file.read(MAX_BYTES + 1))
-    cache.set(_key(request, "file"), asdict(upload), KEEP_SECONDS)
-    return upload
+    token = secrets.token_urlsafe(16)
+    cache.set(_upload_key(request, token), asdict(upload), KEEP_SECONDS)
+    return token, upload
 
 
-def load_upload(request) -> Upload | None:
-    stored = cache.get(_key(request, "file"))
+def load_upload(request, token: str) -> Upload | None:
+    stored = cache.get(_upload_key(request, token)) if token else None
     return Upload(**stored) if stored else None
+
+
+def forget_upload(request, token: str) -> None:
+    """Once imported: the mapping posted again (a reload, the back button) imports nothing."""
+    cache.delete(_upload_key(request, token))
 
 
 def _limit(target: str) -> int:
@@ -315,15 +339,25 @@ def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
     permissions.require(user, permissions.Access.RECRUITER)
     result = ImportResult(header=mapping.header, errors=list(upload.unreadable))
     cleaned: dict[str, dict] = {}
+    first_row: dict[str, int] = {}
     for number, row in upload.rows:
         try:
             values = _clean(row, mapping)
         except ValidationError as exc:
             result.errors.append((number, row, " ".join(exc.messages)))
             continue
-        merged = cleaned.setdefault(values["email"], {"custom_fields": {}})
-        merged["custom_fields"].update(values.pop("custom_fields"))
-        merged.update({k: v for k, v in values.items() if v})
+        # A second row of the same person is likely a copy with other values: which to keep is
+        # the recruiter's call, so the first is kept and the other is shown to them.
+        if values["email"] in first_row:
+            result.errors.append((number, row, f"Same email as row {first_row[values['email']]}."))
+            continue
+        first_row[values["email"]] = number
+        custom = values.pop("custom_fields")
+        # An empty cell leaves what an existing prospect has.
+        cleaned[values["email"]] = {
+            "custom_fields": custom,
+            **{k: v for k, v in values.items() if v},
+        }
     result.errors.sort(key=lambda error: error[0])
     # Any case: a prospect added elsewhere may keep the case it was typed in.
     existing = {

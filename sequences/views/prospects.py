@@ -37,6 +37,7 @@ def prospect_list(request):
             "form": form,
             "paste_form": PasteProspectsForm(prefix="paste"),
             "csv_form": CsvUploadForm(),
+            "import_limits": importing.LIMITS,
             "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
         },
     )
@@ -59,27 +60,28 @@ def prospect_paste(request):
     return render(request, "sequences/import_result.html", {"result": result})
 
 
-@require_http_methods(["GET", "POST"])
+@require_POST
 def prospect_import(request):
-    """CSV upload in two steps: read the file and map its columns, then import."""
-    if "file" in request.FILES:
+    """CSV upload in two steps: read the file and map its columns, then import. The mapping
+    step names its upload (a hidden token); anything else is the upload step, so a form posted
+    without a file says so instead of finding an earlier upload."""
+    if "upload" not in request.POST:
         form = CsvUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                stored = importing.store_upload(request, form.cleaned_data["file"])
-            except ValidationError as exc:
-                _errors(request, exc)
-                return redirect("sequences:prospects")
-            return render(
-                request,
-                "sequences/import_mapping.html",
-                {"upload": stored, "fields": importing.FIELDS},
-            )
-        # A file the form refuses (an empty one) is said so, not taken for an earlier upload.
-        _form_errors(request, form)
-        return redirect("sequences:prospects")
-    upload = importing.load_upload(request)
+        if not form.is_valid():
+            _form_errors(request, form)
+            return redirect("sequences:prospects")
+        try:
+            token, stored = importing.store_upload(request, form.cleaned_data["file"])
+        except ValidationError as exc:
+            _errors(request, exc)
+            return redirect("sequences:prospects")
+        return _mapping_page(request, token, stored)
+    token = request.POST["upload"]
+    upload = importing.load_upload(request, token)
     if upload is None:
+        messages.error(
+            request, "This upload was imported already or is over an hour old: upload it again."
+        )
         return redirect("sequences:prospects")
     mapping = {
         column: request.POST.get(f"map_{index}", "") for index, column in enumerate(upload.header)
@@ -90,11 +92,18 @@ def prospect_import(request):
         )
     except ValidationError as exc:
         _errors(request, exc)
-        return render(
-            request, "sequences/import_mapping.html", {"upload": upload, "fields": importing.FIELDS}
-        )
+        return _mapping_page(request, token, upload)
+    importing.forget_upload(request, token)
     importing.keep_errors(request, result)
     return render(request, "sequences/import_result.html", {"result": result})
+
+
+def _mapping_page(request, token: str, upload: importing.Upload) -> HttpResponse:
+    return render(
+        request,
+        "sequences/import_mapping.html",
+        {"token": token, "upload": upload, "fields": importing.FIELDS},
+    )
 
 
 @require_GET

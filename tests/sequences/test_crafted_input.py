@@ -43,7 +43,7 @@ def import_csv(client, raw: bytes | str, mapping=MAP_ALL):
     """Uploads, maps and imports; returns the result."""
     page = upload(client, raw)
     assert page.templates[0].name == "sequences/import_mapping.html", page.content.decode()
-    response = client.post("/prospects/import/", mapping)
+    response = client.post("/prospects/import/", {"upload": page.context["token"], **mapping})
     assert response.status_code == 200
     return response.context["result"]
 
@@ -142,13 +142,14 @@ def test_an_existing_prospect_in_another_case_is_updated_not_a_500(recruiter_cli
     assert Prospect.objects.get().title == "Admiral"
 
 
-def test_duplicate_emails_in_one_file_are_one_prospect(recruiter_client):
+def test_duplicate_emails_in_one_file_are_one_prospect_the_first_kept(recruiter_client):
     result = import_csv(
         recruiter_client, HEADER + ADA + "ADA@candidates.example,,,Analytical Engines,,\n"
     )
 
-    assert (result.created, result.errors) == (1, [])
-    assert Prospect.objects.get().company == "Analytical Engines"
+    assert result.created == 1
+    assert [(n, e) for n, _, e in result.errors] == [(3, "Same email as row 2.")]
+    assert Prospect.objects.get().company == "Analytical"
 
 
 def test_an_email_with_a_line_break_is_not_an_email(recruiter_client):
@@ -175,7 +176,8 @@ def test_a_mapping_to_anything_but_a_prospect_field_is_refused(recruiter_client,
     assert page.status_code == 200
 
     response = recruiter_client.post(
-        "/prospects/import/", {"map_0": "email", "map_1": "organization_id"}
+        "/prospects/import/",
+        {"upload": page.context["token"], "map_0": "email", "map_1": "organization_id"},
     )
 
     assert "Choose what each column holds from the list." in response.content.decode()
@@ -246,7 +248,9 @@ def test_a_first_row_too_long_to_read_is_refused(recruiter_client):
 def test_a_header_alone_is_refused(recruiter_client):
     page = upload(recruiter_client, HEADER + "\n,,\n")
 
-    assert page_messages(page) == ["The file needs a header row and at least one prospect."]
+    assert page_messages(page) == [
+        "The file is empty: it has column names but no prospects under them."
+    ]
 
 
 def test_an_empty_file_is_refused_not_taken_for_the_last_upload(recruiter_client):
@@ -255,7 +259,7 @@ def test_an_empty_file_is_refused_not_taken_for_the_last_upload(recruiter_client
     page = upload(recruiter_client, b"")
 
     assert page.templates[0].name == "sequences/prospects.html"
-    assert page_messages(page) == ["The submitted file is empty."]
+    assert page_messages(page) == ["The file is empty: there is nothing in it to import."]
     assert not Prospect.objects.exists()
 
 

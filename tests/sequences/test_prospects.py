@@ -26,12 +26,14 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     ProspectFactory(
         organization=org, email="grace@candidates.example", first_name="G", title="Admiral"
     )
-    mapping = upload(recruiter_client, CSV).content.decode()
+    page = upload(recruiter_client, CSV)
+    mapping = page.content.decode()
     assert "4 rows read" in mapping
     assert 'value="custom" selected' in mapping  # GitHub: a custom field
     result = recruiter_client.post(
         "/prospects/import/",
         {
+            "upload": page.context["token"],
             "map_0": "email",
             "map_1": "first_name",
             "map_2": "last_name",
@@ -41,11 +43,12 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     ).content.decode()
     assert "1 added, 1 updated" in result
     assert "not-an-email is not an email address." in result
+    assert "Same email as row 2." in result
 
     ada = Prospect.objects.get(email="ada@candidates.example")
     assert (ada.last_name, ada.company, ada.custom_fields) == (
-        "L.",
-        "Analytical Engines",
+        "Lovelace",
+        "Analytical",
         {"github": "adal"},
     )
     grace = Prospect.objects.get(email="grace@candidates.example")
@@ -56,12 +59,15 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     assert errors.content.decode().splitlines() == [
         "row,Email,First Name,Last Name,Company,GitHub,error",
         "3,not-an-email,Bad,Row,Nowhere,x,not-an-email is not an email address.",
+        "4,ADA@candidates.example,Ada,L.,Analytical Engines,adal,Same email as row 2.",
     ]
 
 
 def test_a_mapping_without_an_email_column_is_refused(recruiter_client):
-    upload(recruiter_client, CSV)
-    page = recruiter_client.post("/prospects/import/", {"map_0": "first_name"}).content.decode()
+    token = upload(recruiter_client, CSV).context["token"]
+    page = recruiter_client.post(
+        "/prospects/import/", {"upload": token, "map_0": "first_name"}
+    ).content.decode()
     assert "Map exactly one column to Email." in page
     assert not Prospect.objects.exists()
 
