@@ -37,6 +37,10 @@ class PausedGroup:
     count: int
     example_reason: str
 
+    @property
+    def waits_for_a_sender(self) -> bool:
+        return self.cause in Enrollment.SENDER_CAUSES
+
 
 @dataclass(frozen=True)
 class FirstSteps:

@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 
 from outreach import clock
 from outreach.compiled import CompiledInsert, CompiledUpdate
+from outreach.models import User
+from senders.models import Mailbox, SendAsAlias
 
 from . import schedule
 from .models import Enrollment, EnrollmentEvent, Message, Stage
@@ -210,6 +212,28 @@ def finish(locked: Enrollment, event: str, *, reason: str = "") -> None:
     """Ends an open enrollment as finished: its last stage was done, or deleted (`reason`)."""
     locked.current_stage = None
     _move(locked, Status.FINISHED, event, reason=reason)
+
+
+def move_to_sender(
+    locked: Enrollment, *, sender: User, mailbox: Mailbox, alias: SendAsAlias | None
+) -> bool:
+    """The enrollment goes on from another sender and inbox: its next email starts a new
+    thread there (engine.mime says whose email it follows), and one paused because its sender
+    could no longer send resumes. False if it had ended."""
+    if locked.status not in Enrollment.OPEN:
+        return False
+    locked.enrolled_by, locked.mailbox, locked.alias = sender, mailbox, alias
+    locked.thread_id = ""
+    locked.claim_token, locked.claimed_until = "", None
+    record(
+        locked,
+        f"Moved to {sender.full_name}, sending as {(alias or mailbox).email}: "
+        "the next email starts a new thread",
+    )
+    locked.save()
+    if locked.status == Status.PAUSED and locked.pause_cause in Enrollment.SENDER_CAUSES:
+        resume(locked)
+    return True
 
 
 # After a send (the engine's hot path: compiled, one statement) ------------------------------

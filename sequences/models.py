@@ -213,6 +213,15 @@ class Enrollment(models.Model):
         MAILBOX_DISCONNECTED = "mailbox_disconnected", "The mailbox was disconnected"
         OWNER_DEACTIVATED = "owner_deactivated", "The sender left the team"
 
+    # What pauses an enrollment because of its sender or their inbox: moving it to another
+    # sender (or an admin's hand-over) resolves these.
+    SENDER_CAUSES = (
+        PauseCause.DELEGATION_REVOKED,
+        PauseCause.MAILBOX_RECONNECT,
+        PauseCause.MAILBOX_DISCONNECTED,
+        PauseCause.OWNER_DEACTIVATED,
+    )
+
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
     )

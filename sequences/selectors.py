@@ -492,3 +492,16 @@ def replies_for(user: User) -> "QuerySet[ReplyRow]":
         .order_by("-sent_at", "-pk")
     )
     return cast("QuerySet[ReplyRow]", rows)
+
+
+def waiting_for_a_sender(user: User) -> QuerySet[Enrollment]:
+    """Paused enrollments that wait for a sender (a revoked delegation, an inbox to reconnect
+    or gone, a teammate who left): the user's own, and for an admin the team's."""
+    rows = visible_enrollments(user).filter(
+        status=Enrollment.Status.PAUSED, pause_cause__in=Enrollment.SENDER_CAUSES
+    )
+    if not user.is_org_admin:
+        rows = rows.filter(enrolled_by=user)
+    return rows.select_related("prospect", "sequence", "mailbox", "enrolled_by").order_by(
+        "sequence__name", "prospect__email"
+    )

@@ -40,6 +40,7 @@ urlpatterns = [
         stages.stage_preview,
         name="stage_preview",
     ),
+    path("enrollments/reassign/", enrollments.reassign, name="reassign"),
     path("enrollments/<int:pk>/", enrollments.enrollment_timeline, name="timeline"),
     path("outbox/", enrollments.outbox, name="outbox"),
     path("replies/", replies.reply_list, name="replies"),

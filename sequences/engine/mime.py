@@ -2,6 +2,7 @@
 with its unsubscribe link and tracking, as RFC 5322 bytes."""
 
 import functools
+import html
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from .. import (
 )
 from ..models import Enrollment, Message
 from .checks import act_on
+from .claims import ClaimedEnrollment
 
 
 def _previous_in_thread(enrollment: Enrollment) -> Message | None:
@@ -117,7 +119,30 @@ class Outgoing:
     sent_copy: Callable[[str, str], bytes] | None = None
 
 
-def draft(enrollment: Enrollment) -> Draft:
+def _continuing(
+    enrollment: Enrollment, rendered: templating.RenderedEmail
+) -> templating.RenderedEmail:
+    earlier = (
+        enrollment.messages.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.SENT)
+        .select_related("sent_by")
+        .order_by("-sent_at")
+        .first()
+    )
+    if earlier is None or earlier.sent_at is None:
+        return rendered
+    who = earlier.sent_by.full_name if earlier.sent_by else earlier.from_address
+    line = (
+        f"Following up on the email {who} sent you on {earlier.sent_at:%B} {earlier.sent_at.day}."
+    )
+    return replace(
+        rendered,
+        subject=rendered.subject or earlier.subject,
+        html=f"<p>{html.escape(line)}</p>{rendered.html}",
+        text=f"{line}\n\n{rendered.text}",
+    )
+
+
+def draft(enrollment: ClaimedEnrollment) -> Draft:
     """Renders the stage; a token without a value pauses the enrollment (Skip)."""
     stage = enrollment.current_stage
     assert stage is not None, "a claimed enrollment has its email stage (engine.claims)"
@@ -128,6 +153,10 @@ def draft(enrollment: Enrollment) -> Draft:
     except templating.TemplateError as error:
         act_on(enrollment, eligibility.TemplateProblem(stage.position + 1, str(error)))
     previous = None if stage.starts_thread else _previous_in_thread(enrollment)
+    if previous is None and not stage.starts_thread and enrollment.has_sent:
+        # Moved to another sender: the follow-up starts a thread in the new inbox, under the
+        # conversation's subject and with a first line that says whose email it follows.
+        rendered = _continuing(enrollment, rendered)
     return Draft(
         rendered=rendered,
         subject=_thread_subject(previous.subject) if previous else rendered.subject,

@@ -27,29 +27,34 @@ def last_look(client: mail.MailProvider, enrollment: Enrollment, message: Messag
             "gmail_thread_id",
             "gmail_message_id",
             "sent_at",
+            "mailbox_id",
         )
     )
     # A sent email always has its time.
     sent = [
-        (thread, gmail_id, at)
-        for direction, status, _, thread, gmail_id, at in rows
+        (thread, gmail_id, at, mailbox_id)
+        for direction, status, _, thread, gmail_id, at, mailbox_id in rows
         if direction == Message.Direction.OUTBOUND and status == Message.Status.SENT and at
     ]
     last_sent_at = sent[-1][2]
     if any(
         kind == Message.InboundKind.REPLY and at is not None and at >= last_sent_at
-        for direction, _, kind, _, _, at in rows
+        for direction, _, kind, _, _, at, _ in rows
         if direction == Message.Direction.INBOUND
     ):
         # Recorded by the mailbox sync since we loaded the enrollment.
         outbox.close_unsent(message)
         return classifier.REPLY
-    known = {gmail_id for _, _, _, _, gmail_id, _ in rows}
+    known = {gmail_id for _, _, _, _, gmail_id, _, _ in rows}
     own = store.own_addresses(enrollment.mailbox)
     last_sent_ms = int(last_sent_at.timestamp() * 1000)
     # A new thread from the prospect first, by search; then our threads, the current one last:
     # a reply is most likely there, and what a read finds is only as fresh as the read.
-    threads = list(dict.fromkeys(t for t, _, _ in reversed(sent)))[::-1]
+    # Only this inbox's threads can be read here: an enrollment moved from another sender has
+    # its earlier threads in that inbox, whose own sync watches them.
+    threads = list(
+        dict.fromkeys(t for t, _, _, box in reversed(sent) if box == enrollment.mailbox_id)
+    )[::-1]
     new_threads = [
         message_id
         for message_id, thread_id in client.messages_from(

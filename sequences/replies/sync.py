@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from outreach import clock
 from senders import mail
@@ -43,6 +43,14 @@ def mailboxes_to_sync() -> list[int]:
         .filter(
             Q(pk__in=Enrollment.objects.filter(status__in=Enrollment.OPEN).values("mailbox_id"))
             | Q(pk__in=Enrollment.objects.filter(last_event_at__gte=cutoff).values("mailbox_id"))
+            # An inbox whose open enrollments moved to another sender: replies may still come.
+            | Q(
+                pk__in=Message.objects.filter(
+                    direction=Message.Direction.OUTBOUND, enrollment__status__in=Enrollment.OPEN
+                )
+                .exclude(enrollment__mailbox_id=F("mailbox_id"))
+                .values("mailbox_id")
+            )
         )
         .values_list("pk", flat=True)
     )
@@ -98,8 +106,13 @@ def _full_resync(mailbox: Mailbox, client: mail.MailProvider) -> SyncResult:
 class _Watch:
     def __init__(self, mailbox: Mailbox):
         cutoff = clock.now() - STOPPED_WATCH
+        # Those sending from this inbox, and those that sent from it before they moved to
+        # another sender: a reply into their old thread must stop them too.
+        sent_from_here = Message.objects.filter(
+            mailbox=mailbox, direction=Message.Direction.OUTBOUND
+        ).values("enrollment_id")
         enrollments = (
-            Enrollment.objects.filter(mailbox=mailbox)
+            Enrollment.objects.filter(Q(mailbox=mailbox) | Q(pk__in=sent_from_here))
             .filter(Q(status__in=Enrollment.OPEN) | Q(last_event_at__gte=cutoff))
             .select_related("prospect")
         )
@@ -109,7 +122,9 @@ class _Watch:
             self.by_prospect[enrollment.prospect.email.lower()] = enrollment
         threads = (
             Message.objects.filter(
-                enrollment__in=list(self.by_prospect.values()), direction=Message.Direction.OUTBOUND
+                enrollment__in=list(self.by_prospect.values()),
+                direction=Message.Direction.OUTBOUND,
+                mailbox=mailbox,  # thread ids mean something only in their own inbox
             )
             .exclude(gmail_thread_id="")
             .values_list("gmail_thread_id", "enrollment_id")

@@ -64,9 +64,11 @@ from .prospects import (
 )
 from .reactions import (
     HANDED_OVER_CAUSES,
+    Reassigned,
     hand_over,
     pause_for_departure,
     pause_for_mailbox,
+    reassign_sender,
     resume_for_mailbox,
 )
 
@@ -80,6 +82,7 @@ __all__ = [
     "EnrollmentReport",
     "OneOffCheck",
     "PermissionDenied",
+    "Reassigned",
     "ValidationError",
     "bcc_list",
     "cancel_one_off",
@@ -103,6 +106,7 @@ __all__ = [
     "pause_for_departure",
     "pause_for_mailbox",
     "pause_sequence",
+    "reassign_sender",
     "remember_ats_candidate",
     "remove_enrollment",
     "render_stage",

@@ -1,6 +1,7 @@
-"""What other apps' announcements do to enrollments: a mailbox lost or back, a teammate gone,
-and the admin's hand-over of their work."""
+"""What other apps' announcements do to enrollments: a mailbox lost or back, a teammate gone;
+the admin's hand-over of their work, and a recruiter's move of enrollments to another sender."""
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,13 +12,15 @@ from outreach import permissions
 from outreach.models import User
 from outreach.permissions import Access
 from senders import services as senders
-from senders.models import Mailbox
+from senders.models import Mailbox, SendAsAlias
 
+from .. import eligibility, lifecycle, locks
 from ..models import (
     Enrollment,
     Sequence,
     Task,
 )
+from .checks import check_sender, require_editor_or_sender
 from .enrollments import pause_enrollment, resume_where
 
 
@@ -51,12 +54,8 @@ def pause_for_departure(user: User) -> int:
     )
 
 
-HANDED_OVER_CAUSES = (
-    Enrollment.PauseCause.OWNER_DEACTIVATED,
-    Enrollment.PauseCause.DELEGATION_REVOKED,
-    Enrollment.PauseCause.MAILBOX_DISCONNECTED,
-    Enrollment.PauseCause.MAILBOX_RECONNECT,
-)
+# What a hand-over or a move to another sender resolves.
+HANDED_OVER_CAUSES = Enrollment.SENDER_CAUSES
 
 
 class HandOver(TypedDict):
@@ -94,3 +93,48 @@ def hand_over(*, departed: User, to: User, mailbox: Mailbox, by: User) -> HandOv
     )
     Task.objects.filter(assignee=departed, status=Task.Status.OPEN).update(assignee=to)
     return {"sequences": sequences, "enrollments": reassigned, "resumed": resumed}
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    moved: int
+    # Enrollments left as they were, each with why.
+    skipped: list[tuple[Enrollment, str]]
+
+
+def reassign_sender(
+    *,
+    enrollments: list[Enrollment],
+    mailbox: Mailbox,
+    by: User,
+    alias: SendAsAlias | None = None,
+) -> Reassigned:
+    """Moves open enrollments to `by` sending as `mailbox`: the shared eligibility check says
+    whether `by` may send from it (ValidationError if not); each enrollment must be one `by`
+    may change. Their next emails start a new thread in that inbox."""
+    permissions.require(by, Access.RECRUITER)
+    problems = eligibility.sender_problems(by, mailbox, you=True) + eligibility.mailbox_problems(
+        mailbox
+    )
+    if problems:
+        raise ValidationError([problem.message for problem in problems])
+    check_sender(by, mailbox, alias)
+    moved, skipped = 0, []
+    for enrollment in enrollments:
+        with transaction.atomic():
+            locked = locks.enrollment(enrollment.pk)
+            try:
+                require_editor_or_sender(by, locked)
+            except PermissionDenied:
+                skipped.append(
+                    (locked, "Only its sender, the sequence's editors and admins move it.")
+                )
+                continue
+            if locked.mailbox_id == mailbox.pk and locked.enrolled_by_id == by.pk:
+                skipped.append((locked, f"Already sent by you as {mailbox.email}."))
+                continue
+            if lifecycle.move_to_sender(locked, sender=by, mailbox=mailbox, alias=alias):
+                moved += 1
+            else:
+                skipped.append((locked, f"It has ended ({locked.get_status_display().lower()})."))
+    return Reassigned(moved, skipped)

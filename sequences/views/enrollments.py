@@ -1,16 +1,19 @@
 """Enrollments: enrolling prospects in a sequence, what one can do to an enrollment, its timeline,
-and the outbox."""
+the outbox, and moving enrollments to another sender."""
 
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outreach.models import User
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
+from senders.models import Mailbox
 
 from .. import selectors, services
 from ..forms import EnrollForm, sender_field
@@ -100,6 +103,7 @@ def enrollment_timeline(request, pk):
             "enrollment": enrollment,
             "events": selectors.timeline(enrollment),
             "sentiments": Sentiment.choices,
+            "sender_causes": Enrollment.SENDER_CAUSES,
         },
     )
 
@@ -107,3 +111,51 @@ def enrollment_timeline(request, pk):
 @require_GET
 def outbox(request):
     return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def reassign(request):
+    """Moves enrollments that wait for a sender (a revoked delegation, an inbox gone, a teammate
+    who left) to an inbox the recruiter may send as, or stops them. Admins see the team's."""
+    waiting = selectors.waiting_for_a_sender(request.user)
+    mailboxes = sender_selectors.sendable_mailboxes(request.user).filter(
+        status=Mailbox.Status.CONNECTED
+    )
+    if request.method == "POST":
+        chosen = list(waiting.filter(pk__in=_ids(request.POST.getlist("enrollments"))))
+        if not chosen:
+            messages.error(request, "Choose at least one enrollment.")
+        elif request.POST.get("do") == "stop":
+            stopped = sum(services.remove_enrollment(enrollment=e, by=request.user) for e in chosen)
+            messages.success(request, f"Stopped {stopped} enrollment{pluralize(stopped)}.")
+            return redirect("sequences:reassign")
+        else:
+            mailbox = mailboxes.filter(pk=request.POST.get("mailbox") or 0).first()
+            if mailbox is None:
+                messages.error(request, "Choose an inbox you may send as.")
+            else:
+                try:
+                    done = services.reassign_sender(
+                        enrollments=chosen, mailbox=mailbox, by=request.user
+                    )
+                except ValidationError as exc:
+                    _errors(request, exc)
+                else:
+                    messages.success(
+                        request,
+                        f"Moved {done.moved} enrollment{pluralize(done.moved)} to "
+                        f"{mailbox.email}: each goes on in a new thread from there.",
+                    )
+                    for enrollment, why in done.skipped:
+                        messages.warning(request, f"{enrollment.prospect.email}: {why}")
+                    return redirect("sequences:reassign")
+    preselected = set(_ids(request.GET.getlist("enrollment")))
+    return render(
+        request,
+        "sequences/reassign.html",
+        {"waiting": waiting, "mailboxes": mailboxes, "preselected": preselected},
+    )
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
