@@ -1,5 +1,5 @@
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -177,6 +177,18 @@ class StageForm(forms.ModelForm):
             self.fields["manual_kind"].label = "Task"
 
 
+def not_in_the_past(value: datetime, *, empty_means: str) -> datetime:
+    """A chosen time that has passed is refused, not quietly taken as now. The field has
+    minutes: the minute under way still reads as now."""
+    if value < clock.now() - PAST_GRACE:
+        raise forms.ValidationError(
+            f"This time has already passed. Choose a later time, or leave it empty to "
+            f"{empty_means}.",
+            code="past",
+        )
+    return value
+
+
 class EnrollForm(forms.Form):
     prospects = forms.ModelMultipleChoiceField(
         queryset=Prospect.objects.none(),
@@ -194,6 +206,10 @@ class EnrollForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Send as")
         _limit_choices(self, "prospects", prospects)
+
+    def clean_start(self) -> datetime | None:
+        value = self.cleaned_data["start"]
+        return None if value is None else not_in_the_past(value, empty_means="start now")
 
 
 class EmailForm(forms.Form):
@@ -253,13 +269,7 @@ class EmailForm(forms.Form):
         if zone in TIMEZONES_SET:
             # Entered as wall time where the user is, not in the server's zone.
             value = value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
-        # The field has minutes: the minute under way still reads as now.
-        if value < clock.now() - PAST_GRACE:
-            raise forms.ValidationError(
-                "This time has already passed. Choose a later time, or leave it empty to send now.",
-                code="past",
-            )
-        return value
+        return not_in_the_past(value, empty_means="send now")
 
 
 class ProspectForm(forms.Form):

@@ -197,6 +197,23 @@ def test_enroll_from_a_selection_on_the_prospect_list(
     assert set(sequence.enrollments.values_list("prospect_id", flat=True)) == {p.pk for p in chosen}
 
 
+def test_a_start_time_that_has_passed_is_refused_not_taken_as_now(
+    recruiter_client, sequence, recruiter_mailbox, org
+):
+    chosen = ProspectFactory(organization=org)
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/enroll/",
+        {
+            "prospects": [chosen.pk],
+            "sender": str(recruiter_mailbox.pk),
+            "start": "2020-01-06T09:00",
+        },
+        follow=True,
+    )
+    assert "This time has already passed" in response.content.decode()
+    assert not sequence.enrollments.exists()
+
+
 def test_marking_do_not_contact_stops_the_prospects_sequences_at_once(
     recruiter_client, sequence, recruiter_mailbox
 ):
