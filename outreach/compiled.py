@@ -15,6 +15,7 @@ kept, and each later run only binds the real values:
 Statements go through Django's cursor, so they are counted, logged and wrapped like any other."""
 
 import threading
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -40,7 +41,7 @@ _STAND_INS = {
 _C = TypeVar("_C", bound="_Compiled")
 
 
-class _Statement(Generic[_C]):
+class _Statement(ABC, Generic[_C]):
     """Compiles on first use in each thread (a compiler belongs to one thread's connection).
 
     `build` receives one stand-in per kind and must use each as a plain value, in a lookup or
@@ -53,8 +54,9 @@ class _Statement(Generic[_C]):
         self._kinds = kinds
         self._local = threading.local()
 
+    @abstractmethod
     def _compile(self, stand_ins: list[Any]) -> _C:
-        raise NotImplementedError
+        """The statement built from the stand-ins, kept by each thread for its later runs."""
 
     def _run(self, values) -> tuple[_C, Any]:
         compiled: _C | None = getattr(self._local, "compiled", None)

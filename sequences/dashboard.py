@@ -7,8 +7,9 @@ confidential sequence they may not see is never named (see selectors.hidden_from
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q, QuerySet
 
 from outreach import clock
 from outreach.models import User
@@ -16,6 +17,8 @@ from senders.models import Mailbox
 
 from . import selectors
 from .models import Enrollment, Message, Prospect, Sequence, Stage, Task
+
+_Row = TypeVar("_Row", bound=Model)
 
 SHOWN = 5  # rows per list; the count says how many there are in all
 REPLIES_SINCE = timedelta(days=7)
@@ -94,6 +97,13 @@ def _mine(user: User) -> Q:
     return Q(enrolled_by=user) | Q(mailbox__owner=user)
 
 
+def _shown(rows: QuerySet[_Row]) -> tuple[list[_Row], int]:
+    """The first rows a list shows, and how many there are in all (counted only when the
+    first ones do not already tell)."""
+    first = list(rows[:SHOWN])
+    return first, len(first) if len(first) < SHOWN else rows.count()
+
+
 def for_user(user: User) -> Dashboard:
     now = clock.now()
     week_ago = now - REPLIES_SINCE
@@ -106,12 +116,10 @@ def for_user(user: User) -> Dashboard:
         .select_related("enrollment__prospect", "stage")
         .order_by("due_at")
     )
-    due_tasks = list(tasks[:SHOWN])
-    due_task_count = len(due_tasks) if len(due_tasks) < SHOWN else tasks.count()
+    due_tasks, due_task_count = _shown(tasks)
 
     replies = selectors.replies_for(user).filter(sent_at__gte=week_ago)
-    recent = list(replies[:SHOWN])
-    reply_count = len(recent) if len(recent) < SHOWN else replies.count()
+    recent, reply_count = _shown(replies)
 
     causes = dict(Enrollment.PauseCause.choices)
     paused = [
@@ -137,8 +145,7 @@ def for_user(user: User) -> Dashboard:
         .select_related("prospect", "sequence")
         .order_by("-last_event_at")
     )
-    failed = list(failed_rows[:SHOWN])
-    failed_count = len(failed) if len(failed) < SHOWN else failed_rows.count()
+    failed, failed_count = _shown(failed_rows)
 
     sent = Message.objects.filter(
         organization_id=user.team_id,

@@ -9,6 +9,7 @@ A bounced address is only a warning so far (issue 21 decides what a bounce means
 emails, and whether it blocks them).
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,15 +21,16 @@ from .models import Enrollment, Prospect
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(ABC):
     """Blocks the email. Subclasses say why in `message`."""
 
     # A few words for logs and task results.
     short: ClassVar[str] = "blocked"
 
     @property
+    @abstractmethod
     def message(self) -> str:
-        raise NotImplementedError
+        """What the recruiter reads."""
 
     @property
     def blocks(self) -> bool:

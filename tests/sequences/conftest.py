@@ -26,3 +26,9 @@ def teammate(org):
     return UserFactory(
         organization=org, role=Role.RECRUITER, email="tess@acme.example", full_name="Tess Teammate"
     )
+
+
+@pytest.fixture
+def hana(org):
+    """A hiring manager, who lends her inbox to recruiters."""
+    return UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")

@@ -16,7 +16,7 @@ from senders.models import Delegation
 from sequences import engine, replies, selectors, services, stats
 from sequences.models import DoNotContact, Enrollment, Message, Sequence
 from tests.ats_sync.test_pipeline import connect_greenhouse, feed, push_all
-from tests.factories import DelegationFactory, ProspectFactory, UserFactory
+from tests.factories import DelegationFactory, ProspectFactory
 from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
 
 BODY = "<p>Hi {{first_name}}, would you have 20 minutes this week?</p>"
@@ -25,11 +25,6 @@ BODY = "<p>Hi {{first_name}}, would you have 20 minutes this week?</p>"
 @pytest.fixture(autouse=True)
 def _no_jitter(settings):
     settings.SEND_JITTER_SECONDS = 0
-
-
-@pytest.fixture
-def hana(org):
-    return UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
 
 
 @pytest.fixture

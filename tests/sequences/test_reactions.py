@@ -13,15 +13,9 @@ from tests.factories import (
     EnrollmentFactory,
     MailboxFactory,
     SequenceFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hana(org):
-    return UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
 
 
 @pytest.fixture

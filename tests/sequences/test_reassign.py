@@ -12,8 +12,7 @@ from sandbox import control
 from senders import services as senders
 from senders.models import Delegation
 from sequences.models import Enrollment, EnrollmentEvent
-from tests.factories import DelegationFactory, UserFactory
-from tests.sequences.test_sending import connect, enroll, make_sequence, run_due
+from tests.sequences.test_sending import connect, enroll, lend_inbox, make_sequence, run_due
 
 
 @pytest.fixture(autouse=True)
@@ -22,17 +21,10 @@ def _no_jitter(settings):
 
 
 @pytest.fixture
-def hana(org):
-    return UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
-
-
-@pytest.fixture
 def revoked(sandbox, org, recruiter, hana):
     """Rick sent stage 1 to three candidates from Hana's inbox; then Hana revoked his access."""
-    hana_box = connect(sandbox, hana)
-    delegation = DelegationFactory(
-        grantor=hana, delegate=recruiter, mailbox=hana_box, status=Delegation.Status.APPROVED
-    )
+    hana_box = lend_inbox(sandbox, hana, recruiter)
+    delegation = Delegation.objects.get(mailbox=hana_box)
     sequence = make_sequence(recruiter, hana_box)
     people = [f"candidate{n}@candidates.example" for n in range(3)]
     for email in people:

@@ -6,11 +6,17 @@ from django.test import Client
 
 from outreach.models import Notification
 from sandbox import control
-from senders.models import Delegation
 from sequences import replies
 from sequences.models import Message
-from tests.factories import DelegationFactory, UserFactory
-from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
+from tests.factories import UserFactory
+from tests.sequences.test_sending import (
+    CANDIDATE,
+    enroll,
+    inbox,
+    lend_inbox,
+    make_sequence,
+    run_due,
+)
 
 LONG_REPLY = (
     "Thanks for reaching out! I am interested.\n\n"
@@ -27,19 +33,9 @@ def _no_jitter(settings):
 
 
 @pytest.fixture
-def hana(org):
-    return UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
-
-
-@pytest.fixture
 def replied(sandbox, org, recruiter, hana):
     """Rick wrote to Casey from Hana's inbox; Casey answered at length."""
-    hana_box = connect(sandbox, hana)
-    hana_box.history_id = str(control.account(hana.email).history_id)
-    hana_box.save()
-    DelegationFactory(
-        grantor=hana, delegate=recruiter, mailbox=hana_box, status=Delegation.Status.APPROVED
-    )
+    hana_box = lend_inbox(sandbox, hana, recruiter)
     control.create_account(CANDIDATE, "Casey Candidate")
     enrollment = enroll(make_sequence(recruiter, hana_box), recruiter, hana_box)
     run_due()

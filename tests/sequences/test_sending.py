@@ -47,6 +47,18 @@ def rick_box(sandbox, recruiter):
     return connect(sandbox, recruiter)
 
 
+def lend_inbox(sandbox, owner, delegate) -> Mailbox:
+    """`owner` connects her inbox, watched from its history as it is now, and lets `delegate`
+    send from it."""
+    box = connect(sandbox, owner)
+    box.history_id = str(control.account(owner.email).history_id)
+    box.save()
+    DelegationFactory(
+        grantor=owner, delegate=delegate, mailbox=box, status=Delegation.Status.APPROVED
+    )
+    return box
+
+
 def make_sequence(owner, mailbox, kinds=("email", "email"), **settings):
     sequence = SequenceFactory(
         owner=owner, sender_mailbox=mailbox, stages=0, **{**ALL_WEEK, **settings}

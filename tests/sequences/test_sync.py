@@ -5,11 +5,19 @@ import pytest
 from outreach.models import Notification
 from sandbox import control
 from sandbox.models import ApiCall
-from senders.models import Delegation, Mailbox
+from senders.models import Mailbox
 from sequences import replies
 from sequences.models import Enrollment, Message
-from tests.factories import DelegationFactory, UserFactory
-from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
+from tests.factories import UserFactory
+from tests.sequences.test_sending import (
+    CANDIDATE,
+    connect,
+    enroll,
+    inbox,
+    lend_inbox,
+    make_sequence,
+    run_due,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -119,12 +127,7 @@ def test_a_reply_in_a_borrowed_inbox_tells_both_people_and_names_the_inbox(
     sandbox, org, recruiter, mailoutbox
 ):
     hana = UserFactory(organization=org, email="hana@acme.example", full_name="Hana Hiring")
-    hana_box = connect(sandbox, hana)
-    hana_box.history_id = str(control.account(hana.email).history_id)
-    hana_box.save()
-    DelegationFactory(
-        grantor=hana, delegate=recruiter, mailbox=hana_box, status=Delegation.Status.APPROVED
-    )
+    hana_box = lend_inbox(sandbox, hana, recruiter)
     control.create_account(CANDIDATE, "Casey Candidate")
     enrollment = enroll(make_sequence(recruiter, hana_box), recruiter, hana_box)
     run_due()
