@@ -20,9 +20,8 @@ from tests.sequences.test_sending import CANDIDATE, connect, enroll, make_sequen
 
 SUBJECT = "Platform role, {{first_name}}"
 
-# The service tests' fixtures: Hana, a hiring manager who authorized Rick to send from her
-# connected inbox; no send jitter.
-hana = test_one_off.hana
+# The service tests' fixtures: Hana (tests/sequences/conftest.py), a hiring manager who
+# authorized Rick to send from her connected inbox; no send jitter.
 hana_box = test_one_off.hana_box
 _no_jitter = test_one_off._no_jitter
 
