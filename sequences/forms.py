@@ -10,7 +10,7 @@ from outreach import clock
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
-from .models import Prospect, Sequence, Stage, Visibility
+from .models import EmailTemplate, Prospect, Sequence, Snippet, Stage, Visibility
 from .services import SEQUENCE_FIELDS, EmailDraft
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
@@ -145,6 +145,7 @@ class StageForm(forms.ModelForm):
             "threading",
             "manual_kind",
             "instructions",
+            "template",
         ]
         labels = {
             "body_html": "Body",
@@ -154,15 +155,23 @@ class StageForm(forms.ModelForm):
             "subject": forms.TextInput(attrs={"data-token-target": ""}),
             "body_html": forms.Textarea(attrs={"rows": 10, "data-token-target": ""}),
             "instructions": forms.Textarea(attrs={"rows": 3}),
+            "template": forms.HiddenInput,
         }
 
     # A stage keeps the kind it was added with: its form has only that kind's fields.
-    EMAIL_ONLY = ("subject", "body_html", "threading")
+    EMAIL_ONLY = ("subject", "body_html", "threading", "template")
     MANUAL_ONLY = ("manual_kind", "instructions")
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, templates: QuerySet[EmailTemplate], **kwargs: Any):
         super().__init__(*args, **kwargs)
         stage = self.instance
+        if stage.kind == Stage.Kind.EMAIL:
+            # The picker fills it in; the template the stage already has stays a valid answer.
+            _limit_choices(
+                self,
+                "template",
+                templates | EmailTemplate.objects.filter(pk=stage.template_id or 0),
+            )
         dropped = [
             "kind",
             *(self.MANUAL_ONLY if stage.kind == Stage.Kind.EMAIL else self.EMAIL_ONLY),
@@ -241,11 +250,16 @@ class EmailForm(forms.Form):
     )
     # The browser's timezone (filled in by a script): the time above is read in it.
     timezone = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The library template the writer loaded (the picker fills it in).
+    template = forms.ModelChoiceField(
+        queryset=EmailTemplate.objects.none(), required=False, widget=forms.HiddenInput
+    )
 
-    def __init__(self, *args, mailboxes, prospects, **kwargs):
+    def __init__(self, *args, mailboxes, prospects, templates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="From")
         _limit_choices(self, "prospects", prospects)
+        _limit_choices(self, "template", templates)
 
     def draft(self) -> EmailDraft | None:
         """The email as written so far (valid fields only: the live preview reads drafts)."""
@@ -259,6 +273,7 @@ class EmailForm(forms.Form):
             subject=data.get("subject", ""),
             body_html=data.get("body_html", ""),
             bcc=data.get("bcc", ""),
+            template=data.get("template"),
         )
 
     def clean_send_at(self):
@@ -305,3 +320,29 @@ class HandOverForm(forms.Form):
         super().__init__(*args, **kwargs)
         _limit_choices(self, "to", members)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Their emails are sent from")
+
+
+class EmailTemplateForm(forms.ModelForm):
+    class Meta:
+        model = EmailTemplate
+        fields = ["name", "subject", "body_html", "visibility"]
+        labels = {"body_html": "Body", "visibility": "Who can use it"}
+        help_texts = {"subject": "Leave it empty for a follow-up that replies in the thread."}
+        widgets = {
+            "subject": forms.TextInput(attrs={"data-token-target": ""}),
+            "body_html": forms.Textarea(
+                attrs={"rows": 10, "data-token-target": "", "data-rich-editor": ""}
+            ),
+        }
+
+
+class SnippetForm(forms.ModelForm):
+    class Meta:
+        model = Snippet
+        fields = ["name", "body_html", "visibility"]
+        labels = {"body_html": "Text", "visibility": "Who can use it"}
+        widgets = {
+            "body_html": forms.Textarea(
+                attrs={"rows": 6, "data-token-target": "", "data-rich-editor": ""}
+            ),
+        }

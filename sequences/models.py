@@ -117,6 +117,11 @@ class Stage(models.Model):
     )
     manual_kind = models.CharField(max_length=30, choices=ManualKind.choices, blank=True)
     instructions = models.TextField(blank=True)
+    # The library template last loaded into this stage (a one-off email's too): its usage
+    # count and reply rate are counted over the stages that carry it.
+    template = models.ForeignKey(
+        "EmailTemplate", on_delete=models.SET_NULL, null=True, blank=True, related_name="stages"
+    )
 
     tenant_field = "sequence__organization"
     objects = TenantQuerySet.as_manager()
@@ -432,6 +437,66 @@ class TrackingEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LibraryVisibility(models.TextChoices):
+    """Who sees a template or a snippet of the team's library (the values are sequences')."""
+
+    PRIVATE = Visibility.PRIVATE.value, "Private (only you)"
+    SHARED = Visibility.SHARED.value, "Shared with the team"
+
+
+class EmailTemplate(models.Model):
+    """A subject and body a recruiter loads into a stage or a one-off email, then adapts."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="email_templates"
+    )
+    name = models.CharField(max_length=200)
+    subject = models.CharField(max_length=300, blank=True)
+    body_html = models.TextField()
+    visibility = models.CharField(
+        max_length=20, choices=LibraryVisibility.choices, default=LibraryVisibility.PRIVATE
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Snippet(models.Model):
+    """A passage (a signature, a paragraph about the team) inserted where the writer is."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="snippets"
+    )
+    name = models.CharField(max_length=200)
+    body_html = models.TextField()
+    visibility = models.CharField(
+        max_length=20, choices=LibraryVisibility.choices, default=LibraryVisibility.PRIVATE
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
 
 
 class DoNotContact(models.Model):

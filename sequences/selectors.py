@@ -32,7 +32,19 @@ from senders import services as senders
 from senders.models import Mailbox
 
 from . import classifier
-from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task, Visibility
+from .models import (
+    EmailTemplate,
+    Enrollment,
+    LibraryVisibility,
+    Message,
+    Prospect,
+    Sequence,
+    SequenceShare,
+    Snippet,
+    Stage,
+    Task,
+    Visibility,
+)
 
 
 def _sees_all(user: User) -> bool:
@@ -504,4 +516,84 @@ def waiting_for_a_sender(user: User) -> QuerySet[Enrollment]:
         rows = rows.filter(enrolled_by=user)
     return rows.select_related("prospect", "sequence", "mailbox", "enrolled_by").order_by(
         "sequence__name", "prospect__email"
+    )
+
+
+# The library: email templates and snippets --------------------------------------------------
+# Private: its owner's (and, as every sequence, the team admins'); shared: the whole team's.
+# Only its owner and the team's admins change one.
+
+
+def _library(model: type[EmailTemplate | Snippet], user: User) -> QuerySet:
+    rows = scope_to_user(model, user)
+    if not permissions.allows(user, permissions.Access.RECRUITER):
+        return rows.none()
+    if _sees_all(user):
+        return rows
+    return rows.filter(Q(owner=user) | Q(visibility=LibraryVisibility.SHARED))
+
+
+def visible_templates(user: User) -> QuerySet[EmailTemplate]:
+    return _library(EmailTemplate, user)
+
+
+def visible_snippets(user: User) -> QuerySet[Snippet]:
+    return _library(Snippet, user)
+
+
+def can_change_library_item(user: User, item: EmailTemplate | Snippet) -> bool:
+    return (
+        item.organization_id == user.organization_id
+        and permissions.allows(user, permissions.Access.RECRUITER)
+        and (_sees_all(user) or item.owner_id == user.pk)
+    )
+
+
+def _library_search(rows: QuerySet, search: str) -> QuerySet:
+    return rows.filter(name__icontains=search) if search else rows
+
+
+def template_rows(user: User, *, search: str = "") -> QuerySet[EmailTemplate]:
+    """The templates `user` sees, by name, each with `used`: how many stages and one-off emails
+    it was loaded into (confidential sequences `user` may not see left out); one query."""
+    stages = (
+        Stage.objects.filter(template=OuterRef("pk"))
+        .exclude(sequence_id__in=hidden_sequence_ids(user))
+        .order_by()
+        .values("template")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        _library_search(visible_templates(user), search)
+        .select_related("owner")
+        .annotate(used=Coalesce(Subquery(stages, output_field=IntegerField()), 0))
+        .order_by("name", "pk")
+    )
+
+
+def snippet_rows(user: User, *, search: str = "") -> QuerySet[Snippet]:
+    return (
+        _library_search(visible_snippets(user), search)
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class LibraryPicker:
+    """What the stage editor and the compose page offer from the library."""
+
+    templates: list[EmailTemplate]
+    snippets: list[Snippet]
+
+
+# A library is a few dozen entries; a menu longer than this is not read anyway.
+PICKER_LIMIT = 300
+
+
+def library_picker(user: User) -> LibraryPicker:
+    return LibraryPicker(
+        templates=list(template_rows(user)[:PICKER_LIMIT]),
+        snippets=list(snippet_rows(user)[:PICKER_LIMIT]),
     )

@@ -34,12 +34,13 @@ from functools import cached_property
 
 from django import forms
 from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from outreach.models import User
 from senders.models import Mailbox
 
-from .models import Enrollment, Message, Sequence, Stage, TrackingEvent
+from .models import EmailTemplate, Enrollment, Message, Sequence, Stage, TrackingEvent
 from .selectors import hidden_sequence_ids
 
 DEFAULT_DAYS = 30
@@ -459,3 +460,57 @@ def to_csv(report: Report) -> str:
             ]
         )
     return out.getvalue()
+
+
+# Templates ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """A template of the library list with what its emails led to: `sent`, the emails sent
+    from the stages and one-off emails it was loaded into; `replied`, those the prospect
+    answered (as above, a reply counts on the last email its enrollment sent)."""
+
+    template: EmailTemplate
+    sent: int = 0
+    replied: int = 0
+
+    @property
+    def reply_rate(self) -> float | None:
+        return self.replied / self.sent if self.sent else None
+
+    @property
+    def reply_rate_text(self) -> str:
+        return percent(self.reply_rate)
+
+
+def template_rows(user: User, templates: list[EmailTemplate]) -> list[TemplateRow]:
+    """`templates` (a page of the list) with their figures, in one query whatever their number;
+    confidential sequences `user` may not see are left out."""
+    if not templates:
+        return []
+    sent = Message.objects.filter(
+        organization_id=user.team_id,
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.SENT,
+    )
+    later = sent.filter(enrollment=OuterRef("enrollment"), sent_at__gt=OuterRef("sent_at"))
+    answered = Q(enrollment__status=Enrollment.Status.REPLIED) | Q(
+        enrollment__replied_at__isnull=False
+    )
+    figures = {
+        row["stage__template"]: row
+        for row in sent.filter(stage__template__in=[t.pk for t in templates])
+        .exclude(enrollment__sequence_id__in=hidden_sequence_ids(user))
+        .order_by()
+        .values("stage__template")
+        .annotate(sent=Count("pk"), replied=Count("pk", filter=answered & ~Exists(later)))
+    }
+    return [
+        TemplateRow(
+            t,
+            sent=figures.get(t.pk, {}).get("sent", 0),
+            replied=figures.get(t.pk, {}).get("replied", 0),
+        )
+        for t in templates
+    ]

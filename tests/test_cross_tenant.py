@@ -13,7 +13,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from ats_sync.models import ActivitySync, AtsConnection, UserMapping
 from outreach.models import Invitation, Organization, Role, User
 from senders.models import Delegation, Mailbox
-from sequences.models import DoNotContact, Enrollment, Message, Prospect, Sequence, Stage, Task
+from sequences.models import (
+    DoNotContact,
+    EmailTemplate,
+    Enrollment,
+    Message,
+    Prospect,
+    Sequence,
+    Snippet,
+    Stage,
+    Task,
+)
 from tests.factories import (
     DelegationFactory,
     EnrollmentFactory,
@@ -146,8 +156,19 @@ def product_urls(org, owner):
         inbound_kind=Message.InboundKind.REPLY,
         gmail_message_id="their-reply",
     )
+    template = EmailTemplate.objects.create(
+        organization=org, owner=owner, name="Intro", subject="Hi", body_html="<p>Hi</p>"
+    )
+    snippet = Snippet.objects.create(
+        organization=org, owner=owner, name="Signature", body_html="<p>Rick</p>"
+    )
     seq = f"/sequences/{sequence.pk}"
     return {
+        **{
+            f"{kind}s/<int:pk>/{action}": (method, f"/{kind}s/{pk}/{action}")
+            for kind, pk in (("template", template.pk), ("snippet", snippet.pk))
+            for action, method in (("", "get"), ("content/", "get"), ("delete/", "post"))
+        },
         "emails/<int:pk>/": ("get", f"/emails/{one_off.pk}/"),
         "emails/<int:pk>/cancel/": ("post", f"/emails/{one_off.pk}/cancel/"),
         "sequences/<int:pk>/": ("get", f"{seq}/"),
@@ -250,6 +271,7 @@ def test_every_object_url_is_closed_to_other_organizations(client, org, admin_us
     assert not Prospect.objects.filter(do_not_contact=True).exists()
     assert not Prospect.objects.filter(ats_sync_paused=True).exists()
     assert not Task.objects.exclude(status=Task.Status.OPEN).exists()
+    assert EmailTemplate.objects.count() == Snippet.objects.count() == 1
 
     # The owner's admin does reach each URL, so the 404s above mean "hidden", not "broken URL".
     client.force_login(admin_user)

@@ -72,7 +72,7 @@ RULES: dict[str, Access | tuple[Access, Access]] = {
 }
 # Every other route of the sequences app is the team's work: a recruiter's.
 SEQUENCE_ROUTE = re.compile(
-    r"^(sequences|enrollments|outbox|stats|prospects|emails|tasks|replies)\b"
+    r"^(sequences|enrollments|outbox|stats|prospects|emails|tasks|replies|templates|snippets)\b"
 )
 
 ROLES = {"visitor": PUBLIC, "sender": MEMBER, "recruiter": RECRUITER, "admin": ADMIN}

@@ -10,6 +10,7 @@ Django-Styleguide-Example): `from sequences import services` then `services.enro
     manual_stages   tasks
     reactions       what other apps' announcements do; the admin's hand-over
     one_off         one-off emails
+    library         the team's email templates and snippets
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +46,7 @@ from .enrollments import (
     resume_sequence,
     stop_enrollment,
 )
+from .library import delete_snippet, delete_template, save_snippet, save_template
 from .manual_stages import complete_task, open_due_tasks
 from .one_off import (
     ANY_TIME,
@@ -94,7 +96,9 @@ __all__ = [
     "clone_sequence",
     "complete_task",
     "create_sequence",
+    "delete_snippet",
     "delete_stage",
+    "delete_template",
     "enroll",
     "hand_over",
     "mark_responded",
@@ -114,7 +118,9 @@ __all__ = [
     "resume_enrollment",
     "resume_for_mailbox",
     "resume_sequence",
+    "save_snippet",
     "save_stage",
+    "save_template",
     "send_one_off",
     "set_archived",
     "set_ats_sync_paused",

@@ -17,7 +17,14 @@ from ..models import (
     SequenceShare,
     Stage,
 )
-from .checks import bcc_list, check_name, check_sender, check_timezone, require_editor
+from .checks import (
+    bcc_list,
+    check_name,
+    check_sender,
+    check_template,
+    check_timezone,
+    require_editor,
+)
 
 
 @transaction.atomic
@@ -140,6 +147,7 @@ def check_stage(stage: Stage) -> None:
 @transaction.atomic
 def save_stage(*, stage: Stage, by: User) -> Stage:
     require_editor(by, stage.sequence)
+    check_template(by, stage)
     if stage.kind == Stage.Kind.EMAIL:
         if templating.too_long(stage.body_html):
             raise ValidationError(str(templating.EmailTooLong(len(stage.body_html.encode()))))

@@ -12,7 +12,7 @@ from outreach.validators import email_list
 from senders.models import Mailbox, SendAsAlias
 
 from .. import eligibility, selectors
-from ..models import Enrollment, Sequence
+from ..models import Enrollment, Sequence, Stage
 
 
 def require_editor(user: User, sequence: Sequence) -> None:
@@ -62,3 +62,16 @@ def bcc_list(raw: str) -> str:
     if len(addresses) > longest:
         raise ValidationError(f"The BCC addresses come to more than {longest} characters.")
     return addresses
+
+
+def check_template(user: User, stage: Stage) -> None:
+    """The library template recorded on a stage (or a one-off email) as the one loaded into it:
+    one that `user` may use, or the one it already had (its owner may have made it private
+    since, which must not stop the stage from being saved)."""
+    if stage.template_id is None:
+        return
+    if selectors.visible_templates(user).filter(pk=stage.template_id).exists():
+        return
+    if stage.pk and Stage.objects.filter(pk=stage.pk, template_id=stage.template_id).exists():
+        return
+    raise PermissionDenied("That template is not one of the library's you can use.")

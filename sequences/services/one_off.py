@@ -13,12 +13,13 @@ from senders.models import Mailbox, SendAsAlias
 
 from .. import signals, templating
 from ..models import (
+    EmailTemplate,
     Enrollment,
     Prospect,
     Sequence,
     Stage,
 )
-from .checks import bcc_list, check_sender
+from .checks import bcc_list, check_sender, check_template
 from .enrolling import EnrollmentReport, check_enrollment, create_enrollments
 from .enrollments import stop_enrollment
 
@@ -38,6 +39,8 @@ class EmailDraft:
     subject: str
     body_html: str
     bcc: str = ""
+    # The library template the writer loaded, for its usage count and reply rate.
+    template: EmailTemplate | None = None
 
 
 def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
@@ -66,6 +69,7 @@ def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
         subject=draft.subject.strip(),
         body_html=body,
         body_text=text,
+        template=draft.template,
     )
 
 
@@ -86,6 +90,7 @@ def check_one_off(*, by: User, draft: EmailDraft, prospects: list[Prospect]) -> 
         lambda: check_sender(by, draft.mailbox, draft.alias),
         lambda: setattr(stage.sequence, "bcc", bcc_list(draft.bcc)),
         lambda: _check_email(stage),
+        lambda: check_template(by, stage),
     ):
         try:
             check()

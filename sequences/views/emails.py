@@ -22,6 +22,7 @@ def _email_form(request, data=None, **kwargs) -> EmailForm:
         .select_related("owner")
         .prefetch_related("aliases"),
         prospects=scope_to_user(Prospect, request.user),
+        templates=selectors.visible_templates(request.user),
         **kwargs,
     )
 
@@ -75,6 +76,7 @@ def email_compose(request):
             "prospects": prospects,
             "tokens": templating.TOKENS,
             "sending": _sending(request, form, prospects),
+            "library": selectors.library_picker(request.user),
         },
     )
 

@@ -45,7 +45,9 @@ def stage_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def stage_edit(request, pk, stage_pk):
     stage = _stage(request, pk, stage_pk)
-    form = StageForm(request.POST or None, instance=stage)
+    form = StageForm(
+        request.POST or None, instance=stage, templates=selectors.visible_templates(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.save_stage(stage=form.save(commit=False), by=request.user)
@@ -65,6 +67,9 @@ def stage_edit(request, pk, stage_pk):
             "tokens": templating.TOKENS,
             "prospects": selectors.prospect_rows(request.user)[:200],
             "mailboxes": sender_selectors.sendable_mailboxes(request.user),
+            "library": (
+                selectors.library_picker(request.user) if stage.kind == Stage.Kind.EMAIL else None
+            ),
         },
     )
 
