@@ -147,3 +147,24 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     mailbox = factory.SubFactory(MailboxFactory, owner=factory.SelfAttribute("..enrolled_by"))
     current_stage = factory.LazyAttribute(lambda o: o.sequence.stages.order_by("position").first())
     next_action_at = factory.LazyFunction(timezone.now)
+
+
+class EmailTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.EmailTemplate"
+
+    owner = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("owner.organization")
+    name = factory.Sequence(lambda n: f"Intro {n}")
+    subject = "A role at Acme, {{first_name}}"
+    body_html = "<p>Hi {{first_name|there}},</p><p>Would you have 20 minutes this week?</p>"
+
+
+class SnippetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sequences.Snippet"
+
+    owner = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("owner.organization")
+    name = factory.Sequence(lambda n: f"Signature {n}")
+    body_html = "<p>{{sender_full_name}}, Talent at Acme</p>"

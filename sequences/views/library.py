@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import JsonResponse
@@ -105,6 +105,8 @@ def snippet_list(request):
 def _edit(request, kind: _Kind, item: EmailTemplate | Snippet):
     """Writing a new one, or changing one; someone who may not change it reads it."""
     editable = item.pk is None or selectors.can_change_library_item(request.user, item)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied(f"Only its owner and the team's admins change this {kind.noun}.")
     form = kind.form(request.POST if request.method == "POST" else None, instance=item)
     if request.method == "POST" and form.is_valid():
         created = item.pk is None
