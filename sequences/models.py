@@ -446,57 +446,39 @@ class LibraryVisibility(models.TextChoices):
     SHARED = Visibility.SHARED.value, "Shared with the team"
 
 
-class EmailTemplate(models.Model):
+class LibraryEntry(models.Model):
+    """What templates and snippets share: the team's, someone's, private or shared."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    body_html = models.TextField()
+    visibility = models.CharField(
+        max_length=20, choices=LibraryVisibility.choices, default=LibraryVisibility.PRIVATE
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class EmailTemplate(LibraryEntry):
     """A subject and body a recruiter loads into a stage or a one-off email, then adapts."""
 
-    organization = models.ForeignKey(
-        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="email_templates"
-    )
-    name = models.CharField(max_length=200)
     subject = models.CharField(max_length=300, blank=True)
-    body_html = models.TextField()
-    visibility = models.CharField(
-        max_length=20, choices=LibraryVisibility.choices, default=LibraryVisibility.PRIVATE
-    )
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = TenantQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name", "pk"]
-
-    def __str__(self):
-        return self.name
 
 
-class Snippet(models.Model):
+class Snippet(LibraryEntry):
     """A passage (a signature, a paragraph about the team) inserted where the writer is."""
-
-    organization = models.ForeignKey(
-        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="snippets"
-    )
-    name = models.CharField(max_length=200)
-    body_html = models.TextField()
-    visibility = models.CharField(
-        max_length=20, choices=LibraryVisibility.choices, default=LibraryVisibility.PRIVATE
-    )
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = TenantQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name", "pk"]
-
-    def __str__(self):
-        return self.name
 
 
 class DoNotContact(models.Model):

@@ -70,15 +70,39 @@ urlpatterns = [
     path("emails/<int:pk>/", emails.email_detail, name="email"),
     path("emails/<int:pk>/cancel/", emails.email_cancel, name="email_cancel"),
     path("templates/", library.template_list, name="templates"),
-    path("templates/new/", library.template_create, name="template_create"),
-    path("templates/<int:pk>/", library.template_edit, name="template_edit"),
-    path("templates/<int:pk>/delete/", library.template_delete, name="template_delete"),
-    path("templates/<int:pk>/content/", library.template_content, name="template_content"),
+    path(
+        "templates/new/", library.entry_create, {"kind": library.TEMPLATES}, name="template_create"
+    ),
+    path(
+        "templates/<int:pk>/", library.entry_edit, {"kind": library.TEMPLATES}, name="template_edit"
+    ),
+    path(
+        "templates/<int:pk>/delete/",
+        library.entry_delete,
+        {"kind": library.TEMPLATES},
+        name="template_delete",
+    ),
+    path(
+        "templates/<int:pk>/content/",
+        library.entry_content,
+        {"kind": library.TEMPLATES},
+        name="template_content",
+    ),
     path("snippets/", library.snippet_list, name="snippets"),
-    path("snippets/new/", library.snippet_create, name="snippet_create"),
-    path("snippets/<int:pk>/", library.snippet_edit, name="snippet_edit"),
-    path("snippets/<int:pk>/delete/", library.snippet_delete, name="snippet_delete"),
-    path("snippets/<int:pk>/content/", library.snippet_content, name="snippet_content"),
+    path("snippets/new/", library.entry_create, {"kind": library.SNIPPETS}, name="snippet_create"),
+    path("snippets/<int:pk>/", library.entry_edit, {"kind": library.SNIPPETS}, name="snippet_edit"),
+    path(
+        "snippets/<int:pk>/delete/",
+        library.entry_delete,
+        {"kind": library.SNIPPETS},
+        name="snippet_delete",
+    ),
+    path(
+        "snippets/<int:pk>/content/",
+        library.entry_content,
+        {"kind": library.SNIPPETS},
+        name="snippet_content",
+    ),
     path("tasks/", tasks.task_list, name="tasks"),
     path("tasks/<int:pk>/complete/", tasks.task_complete, name="task_complete"),
     path("team/members/<int:user_pk>/hand-over/", offboarding.hand_over, name="hand_over"),

@@ -34,8 +34,9 @@ class _Kind:
     visible: Callable[[User], QuerySet[Any]]
     save: Callable[[Any, User], EmailTemplate | Snippet]
     delete: Callable[[Any, User], None]
+    # What the picker loads of one.
+    content: tuple[str, ...]
     list_url: str
-    edit_url: str
     delete_url: str
 
 
@@ -46,8 +47,8 @@ TEMPLATES = _Kind(
     visible=selectors.visible_templates,
     save=lambda item, by: services.save_template(template=item, by=by),
     delete=lambda item, by: services.delete_template(template=item, by=by),
+    content=("subject", "body_html"),
     list_url="sequences:templates",
-    edit_url="sequences:template_edit",
     delete_url="sequences:template_delete",
 )
 SNIPPETS = _Kind(
@@ -57,8 +58,8 @@ SNIPPETS = _Kind(
     visible=selectors.visible_snippets,
     save=lambda item, by: services.save_snippet(snippet=item, by=by),
     delete=lambda item, by: services.delete_snippet(snippet=item, by=by),
+    content=("body_html",),
     list_url="sequences:snippets",
-    edit_url="sequences:snippet_edit",
     delete_url="sequences:snippet_delete",
 )
 
@@ -131,59 +132,32 @@ def _edit(request, kind: _Kind, item: EmailTemplate | Snippet):
     )
 
 
-def _delete(request, kind: _Kind, pk: int):
+# The pages below serve both kinds: each URL names its kind (sequences/urls.py).
+
+
+@require_http_methods(["GET", "POST"])
+def entry_create(request, kind: _Kind):
+    return _edit(request, kind, kind.model())
+
+
+@require_http_methods(["GET", "POST"])
+def entry_edit(request, pk, kind: _Kind):
+    return _edit(request, kind, _item(request, kind, pk))
+
+
+@require_POST
+def entry_delete(request, pk, kind: _Kind):
     item = _item(request, kind, pk)
     kind.delete(item, request.user)
     messages.success(request, f"{item.name} deleted.")
     return redirect(kind.list_url)
 
 
-@require_http_methods(["GET", "POST"])
-def template_create(request):
-    return _edit(request, TEMPLATES, EmailTemplate())
-
-
-@require_http_methods(["GET", "POST"])
-def template_edit(request, pk):
-    return _edit(request, TEMPLATES, _item(request, TEMPLATES, pk))
-
-
-@require_POST
-def template_delete(request, pk):
-    return _delete(request, TEMPLATES, pk)
-
-
-@require_http_methods(["GET", "POST"])
-def snippet_create(request):
-    return _edit(request, SNIPPETS, Snippet())
-
-
-@require_http_methods(["GET", "POST"])
-def snippet_edit(request, pk):
-    return _edit(request, SNIPPETS, _item(request, SNIPPETS, pk))
-
-
-@require_POST
-def snippet_delete(request, pk):
-    return _delete(request, SNIPPETS, pk)
-
-
 @require_GET
-def template_content(request, pk):
-    """What the picker loads into a stage or an email: its subject and body."""
-    template = _item(request, TEMPLATES, pk)
-    assert isinstance(template, EmailTemplate)
+def entry_content(request, pk, kind: _Kind):
+    """What the picker loads into a stage or an email: a template's subject and body, a
+    snippet's text."""
+    item = _item(request, kind, pk)
     return JsonResponse(
-        {
-            "id": template.pk,
-            "name": template.name,
-            "subject": template.subject,
-            "body_html": template.body_html,
-        }
+        {"id": item.pk, "name": item.name, **{name: getattr(item, name) for name in kind.content}}
     )
-
-
-@require_GET
-def snippet_content(request, pk):
-    snippet = _item(request, SNIPPETS, pk)
-    return JsonResponse({"id": snippet.pk, "name": snippet.name, "body_html": snippet.body_html})

@@ -7,7 +7,14 @@ from playwright.sync_api import expect
 
 from sequences.models import Enrollment, Message
 from tests.e2e.test_delegation import log_in
-from tests.factories import EnrollmentFactory, MailboxFactory, ProspectFactory, SequenceFactory
+from tests.factories import (
+    EmailTemplateFactory,
+    EnrollmentFactory,
+    MailboxFactory,
+    ProspectFactory,
+    SequenceFactory,
+    SnippetFactory,
+)
 
 PAGES = [
     "/dashboard/",
@@ -18,6 +25,10 @@ PAGES = [
     "/replies/",
     "/emails/",
     "/emails/new/",
+    "/templates/",
+    "/templates/new/",
+    "/snippets/",
+    "/sequences/{sequence}/stages/{stage}/",
     "/tasks/",
     "/outbox/",
     "/stats/",
@@ -57,7 +68,18 @@ def work(org, recruiter):
         body_text="Thanks! Tuesday works. " * 8,
         sent_at=timezone.now(),
     )
-    return {"sequence": sequence.pk, "prospect": prospect.pk, "enrollment": enrollment.pk}
+    EmailTemplateFactory(
+        owner=recruiter,
+        name="First note to senior platform engineers, Berlin and remote",
+        subject="A platform role at A company with a rather long name GmbH, {{first_name}}",
+    )
+    SnippetFactory(owner=recruiter, name="Scheduling link and a paragraph about the team")
+    return {
+        "sequence": sequence.pk,
+        "stage": sequence.stages.first().pk,
+        "prospect": prospect.pk,
+        "enrollment": enrollment.pk,
+    }
 
 
 @pytest.mark.e2e
