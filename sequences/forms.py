@@ -10,7 +10,8 @@ from outreach import clock
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
-from .models import Prospect, Sequence, Stage, Visibility
+from .models import Prospect, Sequence, Stage, Tag, Visibility
+from .prospect_filter import STATUSES, ProspectFilter
 from .services import SEQUENCE_FIELDS, EmailDraft
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
@@ -202,10 +203,13 @@ class EnrollForm(forms.Form):
         help_text="Empty: now (inside the send window).",
     )
 
-    def __init__(self, *args, mailboxes, prospects, **kwargs):
+    def __init__(self, *args, mailboxes, prospects, all_matching: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sender"] = SenderChoiceField(mailboxes, label="Send as")
         _limit_choices(self, "prospects", prospects)
+        if all_matching:
+            # The prospects are those of the list's filter, carried beside the form.
+            del self.fields["prospects"]
 
     def clean_start(self) -> datetime | None:
         value = self.cleaned_data["start"]
@@ -281,6 +285,69 @@ class ProspectForm(forms.Form):
     timezone = forms.ChoiceField(
         required=False, choices=[("", "Unknown")] + [(tz, tz) for tz in TIMEZONES]
     )
+
+
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class ProspectFilterForm(forms.Form):
+    """The prospect list's filter, as its query string has it: a wrong value is that field's
+    error, and the other fields still filter."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any"), *STATUSES], label="Status in any sequence"
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Owner", empty_label="Anyone"
+    )
+    tag = forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.none(), required=False, label="Tags (any of)"
+    )
+    company = forms.CharField(required=False, max_length=200)
+    title = forms.CharField(required=False, max_length=200)
+    contacted_after = forms.DateField(
+        required=False, label="Last contacted after", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    contacted_before = forms.DateField(
+        required=False,
+        label="Last contacted before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    contacted_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="Contacted in the last N days"
+    )
+    replied = forms.ChoiceField(required=False, choices=YES_NO)
+    bounced = forms.ChoiceField(required=False, choices=YES_NO)
+    dnc = forms.ChoiceField(required=False, choices=YES_NO, label="Do not contact")
+
+    def __init__(self, *args: Any, members: QuerySet[User], tags: QuerySet[Tag], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        _limit_choices(self, "owner", members)
+        _limit_choices(self, "tag", tags)
+
+    def prospect_filter(self) -> ProspectFilter:
+        """The filter of the fields that are valid (call after is_valid())."""
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        owner = data.get("owner")
+        return ProspectFilter(
+            search=(data.get("q") or "").strip(),
+            status=data.get("status") or "",
+            owner_id=owner.pk if owner else None,
+            tag_ids=tuple(sorted(tag.pk for tag in data.get("tag") or ())),
+            company=(data.get("company") or "").strip(),
+            title=(data.get("title") or "").strip(),
+            contacted_after=data.get("contacted_after"),
+            contacted_before=data.get("contacted_before"),
+            contacted_within_days=data.get("contacted_days"),
+            replied=_yes_no(data.get("replied") or ""),
+            bounced=_yes_no(data.get("bounced") or ""),
+            do_not_contact=_yes_no(data.get("dnc") or ""),
+        )
 
 
 class PasteProspectsForm(forms.Form):

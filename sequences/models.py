@@ -146,6 +146,28 @@ class Stage(models.Model):
         return self.position == 0 or self.threading == self.Threading.NEW_THREAD
 
 
+class Tag(models.Model):
+    """A team's label for prospects (a role, a source, an event), one name per team in any
+    case."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("organization", Lower("name"), name="tag_name_per_org"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Prospect(models.Model):
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
@@ -166,6 +188,7 @@ class Prospect(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=clock.now)
+    tags = models.ManyToManyField(Tag, related_name="prospects", blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -173,6 +196,13 @@ class Prospect(models.Model):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint("organization", Lower("email"), name="prospect_email_per_org"),
+        ]
+        # The search's trigram indexes are SQL of migration 0007 (Django's OpClass of an
+        # expression writes SQL PostgreSQL refuses).
+        indexes = [
+            # The list's order: a page is read off the index, the flags computed for its rows
+            # only.
+            models.Index(fields=["organization", "email"], name="prospect_list_order"),
         ]
 
     def __str__(self):
@@ -268,6 +298,8 @@ class Enrollment(models.Model):
             ),
         ]
         indexes = [
+            # The prospect list's "status in any sequence" filter and the unsubscribed flag.
+            models.Index(fields=["prospect", "status"], name="enrollment_prospect_status"),
             # What the dispatcher scans: due, active enrollments.
             models.Index(
                 fields=["next_action_at"],

@@ -7,7 +7,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from django.db.models import (
@@ -32,7 +32,19 @@ from senders import services as senders
 from senders.models import Mailbox
 
 from . import classifier
-from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task, Visibility
+from .dnc_match import listed_expression
+from .models import (
+    Enrollment,
+    Message,
+    Prospect,
+    Sequence,
+    SequenceShare,
+    Stage,
+    Tag,
+    Task,
+    Visibility,
+)
+from .prospect_filter import ProspectFilter
 
 
 def _sees_all(user: User) -> bool:
@@ -148,8 +160,11 @@ def sequence_lists(user: User, *, archived: bool = False, search: str = "") -> S
 
 
 def enrollment_rows(sequence: Sequence, *, status: str = "") -> QuerySet[Enrollment]:
-    enrollments = sequence.enrollments.select_related(
-        "prospect", "mailbox", "alias", "current_stage", "enrolled_by"
+    enrollments = with_flags(
+        sequence.enrollments.select_related(
+            "prospect", "mailbox", "alias", "current_stage", "enrolled_by"
+        ),
+        "prospect__",
     ).order_by("-created_at", "-pk")
     if status:
         enrollments = enrollments.filter(status=status)
@@ -165,18 +180,128 @@ def visible_messages(user: User) -> QuerySet[Message]:
     return scope_to_user(Message, user).exclude(enrollment__sequence_id__in=hidden)
 
 
+def _search(prospects: QuerySet[Prospect], search: str) -> QuerySet[Prospect]:
+    """Name, email or company containing `search` in any case (the trigram indexes answer it).
+    Search never surfaces what a confidential sequence wrote: it looks at the prospect's own
+    fields only."""
+    if not search:
+        return prospects
+    return prospects.filter(
+        Q(email__icontains=search)
+        | Q(first_name__icontains=search)
+        | Q(last_name__icontains=search)
+        | Q(company__icontains=search)
+    )
+
+
 def prospect_rows(user: User, *, search: str = "") -> QuerySet[Prospect]:
-    prospects = scope_to_user(Prospect, user)
-    if search:
-        # Search never surfaces what a confidential sequence wrote: it looks at the prospect's
-        # own fields only.
-        prospects = prospects.filter(
-            Q(email__icontains=search)
-            | Q(first_name__icontains=search)
-            | Q(last_name__icontains=search)
-            | Q(company__icontains=search)
+    return _search(scope_to_user(Prospect, user), search).order_by("email")
+
+
+def _contacted(since: datetime | date | None = None) -> Exists:
+    """An outbound email sent to the outer prospect (since then, if given)."""
+    sent = Message.objects.filter(
+        prospect=OuterRef("pk"), direction=Message.Direction.OUTBOUND, status=Message.Status.SENT
+    )
+    return Exists(sent.filter(sent_at__gte=since) if since is not None else sent)
+
+
+def matching_prospects(user: User, f: ProspectFilter) -> QuerySet[Prospect]:
+    """The prospects of `user`'s team that the filter matches, in the list's order: the one
+    query behind the list, its count, "all N matching" and the export. Statuses and replies of
+    confidential sequences `user` may not see do not count."""
+    prospects = _search(scope_to_user(Prospect, user), f.search)
+    enrollments = Enrollment.objects.filter(
+        prospect=OuterRef("pk"), sequence__kind=Sequence.Kind.SEQUENCE
+    ).exclude(sequence_id__in=hidden_sequence_ids(user))
+    if f.status == "none":
+        prospects = prospects.exclude(Exists(enrollments))
+    elif f.status:
+        prospects = prospects.filter(Exists(enrollments.filter(status=f.status)))
+    if f.owner_id:
+        prospects = prospects.filter(created_by_id=f.owner_id)
+    if f.tag_ids:
+        tagged = Prospect.tags.through.objects.filter(
+            prospect_id=OuterRef("pk"), tag_id__in=f.tag_ids
         )
+        prospects = prospects.filter(Exists(tagged))
+    if f.company:
+        prospects = prospects.filter(company__icontains=f.company)
+    if f.title:
+        prospects = prospects.filter(title__icontains=f.title)
+    after = f.contacted_after
+    if f.contacted_within_days:
+        within = (clock.now() - timedelta(days=f.contacted_within_days)).date()
+        after = max(after, within) if after else within
+    if after:
+        prospects = prospects.filter(_contacted(after))
+    if f.contacted_before:
+        # Last contacted before that day: contacted, and not since.
+        prospects = prospects.filter(_contacted()).exclude(_contacted(f.contacted_before))
+    if f.replied is not None:
+        replies = Message.objects.filter(
+            prospect=OuterRef("pk"),
+            direction=Message.Direction.INBOUND,
+            inbound_kind=Message.InboundKind.REPLY,
+        ).exclude(enrollment__sequence_id__in=hidden_sequence_ids(user))
+        prospects = prospects.filter(Exists(replies) if f.replied else ~Exists(replies))
+    if f.bounced is not None:
+        prospects = prospects.filter(bounced_at__isnull=not f.bounced)
+    if f.do_not_contact is not None:
+        blocked = Q(do_not_contact=True) | Q(
+            listed_expression(organization="organization_id", email="email")
+        )
+        prospects = prospects.filter(blocked if f.do_not_contact else ~blocked)
     return prospects.order_by("email")
+
+
+def with_flags(rows: QuerySet, prospect: str = "") -> QuerySet:
+    """Rows (prospects, or rows that reach one through `prospect`, such as "prospect__") with
+    what `_prospect_flags.html` shows: unsubscribed, and on the team's do-not-contact list.
+    Subqueries of the same query; bounced and marked do not contact are the prospect's own
+    columns."""
+    return rows.annotate(
+        prospect_unsubscribed=Exists(
+            Enrollment.objects.filter(
+                prospect_id=OuterRef(f"{prospect}pk" if prospect else "pk"),
+                status=Enrollment.Status.UNSUBSCRIBED,
+            )
+        ),
+        prospect_listed=listed_expression(
+            organization=f"{prospect}organization_id", email=f"{prospect}email"
+        ),
+    )
+
+
+if TYPE_CHECKING:
+
+    class FlaggedProspect(Prospect):
+        """A prospect as prospect_list_rows loads it."""
+
+        prospect_unsubscribed: bool
+        prospect_listed: bool
+
+else:
+    FlaggedProspect = Prospect
+
+
+def prospect_list_rows(prospects: QuerySet[Prospect]) -> "QuerySet[FlaggedProspect]":
+    """A page of the prospect list: each row's owner, tags and flags, in two queries."""
+    rows = with_flags(prospects.select_related("created_by").prefetch_related("tags"))
+    return cast("QuerySet[FlaggedProspect]", rows)
+
+
+def picker_rows(user: User, search: str) -> QuerySet[Prospect]:
+    """The enrol picker's prospects: the search of the prospect list, with their flags."""
+    return with_flags(_search(scope_to_user(Prospect, user), search).order_by("email"))
+
+
+def team_tags(user: User) -> QuerySet[Tag]:
+    return scope_to_user(Tag, user).order_by("name")
+
+
+def team_members(user: User) -> QuerySet[User]:
+    return scope_to_user(User, user).filter(is_active=True).order_by("full_name", "email")
 
 
 class ProspectHistory(TypedDict):
@@ -491,7 +616,7 @@ def replies_for(user: User) -> "QuerySet[ReplyRow]":
         .select_related("prospect", "mailbox", "enrollment__sequence", "enrollment__enrolled_by")
         .order_by("-sent_at", "-pk")
     )
-    return cast("QuerySet[ReplyRow]", rows)
+    return cast("QuerySet[ReplyRow]", with_flags(rows, "prospect__"))
 
 
 def waiting_for_a_sender(user: User) -> QuerySet[Enrollment]:

@@ -10,6 +10,7 @@ Django-Styleguide-Example): `from sequences import services` then `services.enro
     manual_stages   tasks
     reactions       what other apps' announcements do; the admin's hand-over
     one_off         one-off emails
+    tagging         tags on prospects, in bulk
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,8 +33,10 @@ from .checks import bcc_list, check_sender, check_timezone
 from .enrolling import (
     EnrollmentOutcome,
     EnrollmentReport,
+    EnrollmentSummary,
     check_enrollment,
     enroll,
+    enroll_matching,
 )
 from .enrollments import (
     mark_responded,
@@ -71,6 +74,7 @@ from .reactions import (
     reassign_sender,
     resume_for_mailbox,
 )
+from .tagging import TagChange, add_tag, remove_tag
 
 __all__ = [
     "ANY_TIME",
@@ -80,10 +84,13 @@ __all__ = [
     "EmailDraft",
     "EnrollmentOutcome",
     "EnrollmentReport",
+    "EnrollmentSummary",
     "OneOffCheck",
     "PermissionDenied",
     "Reassigned",
+    "TagChange",
     "ValidationError",
+    "add_tag",
     "bcc_list",
     "cancel_one_off",
     "check_enrollment",
@@ -96,6 +103,7 @@ __all__ = [
     "create_sequence",
     "delete_stage",
     "enroll",
+    "enroll_matching",
     "hand_over",
     "mark_responded",
     "mark_sentiment",
@@ -109,6 +117,7 @@ __all__ = [
     "reassign_sender",
     "remember_ats_candidate",
     "remove_enrollment",
+    "remove_tag",
     "render_stage",
     "reorder_stages",
     "resume_enrollment",
