@@ -5,6 +5,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from outreach import clock
 from outreach.models import User
@@ -19,6 +22,24 @@ TIMEZONES = sorted(available_timezones())
 TIMEZONES_SET = frozenset(TIMEZONES)
 # How far in the past a time to send may be and still mean "now".
 PAST_GRACE = timedelta(minutes=1)
+
+
+class LongSelect(forms.Select):
+    """A select of hundreds of options (the timezones) written in Python: through the form
+    templates its 600 options took a tenth of a second of every page that shows it."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, mark_safe(" selected") if str(option) == chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        final = self.build_attrs(self.attrs, attrs)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
 
 
 class SenderChoiceField(forms.ChoiceField):
@@ -79,7 +100,7 @@ class SequenceSettingsForm(forms.Form):
         help_text="Applies to prospects enrolled after you change it. New sequences start "
         "with your team's default BCC (such as your ATS's maildrop address).",
     )
-    timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES])
+    timezone = forms.ChoiceField(choices=[(tz, tz) for tz in TIMEZONES], widget=LongSelect)
     use_prospect_timezone = forms.BooleanField(
         required=False, label="Send in the prospect's timezone when known"
     )
@@ -283,7 +304,9 @@ class ProspectForm(forms.Form):
     company = forms.CharField(required=False, max_length=200)
     title = forms.CharField(required=False, max_length=200)
     timezone = forms.ChoiceField(
-        required=False, choices=[("", "Unknown")] + [(tz, tz) for tz in TIMEZONES]
+        required=False,
+        choices=[("", "Unknown")] + [(tz, tz) for tz in TIMEZONES],
+        widget=LongSelect,
     )
 
 

@@ -399,6 +399,12 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The replies page, newest first: its page is read off this index in order.
+            models.Index(
+                fields=["organization", "-sent_at", "-id"],
+                condition=models.Q(direction="inbound", inbound_kind="reply"),
+                name="message_replies_newest",
+            ),
             models.Index(fields=["prospect", "-created_at"]),
             models.Index(fields=["mailbox", "direction", "created_at"]),
         ]

@@ -68,5 +68,9 @@ class Migration(migrations.Migration):
             model_name='tag',
             constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='tag_name_per_org'),
         ),
+        migrations.AddIndex(
+            model_name='message',
+            index=models.Index(condition=models.Q(('direction', 'inbound'), ('inbound_kind', 'reply')), fields=['organization', '-sent_at', '-id'], name='message_replies_newest'),
+        ),
         *SEARCH_INDEXES,
     ]
