@@ -331,8 +331,8 @@ class ProspectFilterForm(forms.Form):
     tag = forms.ModelMultipleChoiceField(
         queryset=Tag.objects.none(), required=False, label="Tags (any of)"
     )
-    company = forms.CharField(required=False, max_length=200)
-    title = forms.CharField(required=False, max_length=200)
+    company = forms.CharField(required=False, max_length=200, label="Company contains")
+    title = forms.CharField(required=False, max_length=200, label="Title contains")
     contacted_after = forms.DateField(
         required=False, label="Last contacted after", widget=forms.DateInput(attrs={"type": "date"})
     )
