@@ -197,7 +197,7 @@ class Prospect(models.Model):
         constraints = [
             models.UniqueConstraint("organization", Lower("email"), name="prospect_email_per_org"),
         ]
-        # The search's trigram indexes are SQL of migration 0007 (Django's OpClass of an
+        # The search's trigram index is SQL of migration 0007 (Django's OpClass of an
         # expression writes SQL PostgreSQL refuses).
         indexes = [
             # The list's order: a page is read off the index, the flags computed for its rows

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from django.db.models import (
     BooleanField,
+    CharField,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -180,18 +183,25 @@ def visible_messages(user: User) -> QuerySet[Message]:
     return scope_to_user(Message, user).exclude(enrollment__sequence_id__in=hidden)
 
 
+class SearchText(Func):
+    """A prospect's email, names and company in capitals, as one text: the expression the
+    trigram index of migration 0007 holds, so that a search reads one index (four indexes
+    OR-ed together lost to a scan of the table at 100,000 prospects)."""
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = CharField()
+
+    def __init__(self) -> None:
+        super().__init__(F("email"), F("first_name"), F("last_name"), F("company"))
+
+
 def _search(prospects: QuerySet[Prospect], search: str) -> QuerySet[Prospect]:
-    """Name, email or company containing `search` in any case (the trigram indexes answer it).
-    Search never surfaces what a confidential sequence wrote: it looks at the prospect's own
-    fields only."""
+    """Name, email or company containing `search` in any case. Search never surfaces what a
+    confidential sequence wrote: it looks at the prospect's own fields only."""
     if not search:
         return prospects
-    return prospects.filter(
-        Q(email__icontains=search)
-        | Q(first_name__icontains=search)
-        | Q(last_name__icontains=search)
-        | Q(company__icontains=search)
-    )
+    return prospects.alias(search_text=SearchText()).filter(search_text__contains=search.upper())
 
 
 def prospect_rows(user: User, *, search: str = "") -> QuerySet[Prospect]:

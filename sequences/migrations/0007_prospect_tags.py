@@ -8,19 +8,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-SEARCHED = ("email", "first_name", "last_name", "company")
-
-# The prospect search is a case-insensitive "contains" (Django writes UPPER(column::text) LIKE
-# UPPER('%q%')): trigram indexes on those very expressions answer it at 100,000 prospects in a
-# few milliseconds, where a scan takes a few hundred.
-SEARCH_INDEXES = [
-    migrations.RunSQL(
-        f'CREATE INDEX "prospect_{column}_trgm" ON "sequences_prospect" '
-        f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)',
-        f'DROP INDEX "prospect_{column}_trgm"',
-    )
-    for column in SEARCHED
-]
+# The prospect search: a "contains" on UPPER(email || ' ' || first_name || ' ' || last_name ||
+# ' ' || company) (selectors.SearchText), answered at 100,000 prospects by this trigram index in
+# a few milliseconds, where a scan of the table takes a hundred.
+SEARCH_INDEX = migrations.RunSQL(
+    'CREATE INDEX "prospect_search_trgm" ON "sequences_prospect" USING gin '
+    "((UPPER(\"email\" || ' ' || \"first_name\" || ' ' || \"last_name\" || ' ' || \"company\")) "
+    "gin_trgm_ops)",
+    'DROP INDEX "prospect_search_trgm"',
+)
 
 
 class Migration(migrations.Migration):
@@ -72,5 +68,5 @@ class Migration(migrations.Migration):
             model_name='message',
             index=models.Index(condition=models.Q(('direction', 'inbound'), ('inbound_kind', 'reply')), fields=['organization', '-sent_at', '-id'], name='message_replies_newest'),
         ),
-        *SEARCH_INDEXES,
+        SEARCH_INDEX,
     ]

@@ -60,6 +60,8 @@ def test_filters_by_search_company_tag_status_bounced_and_do_not_contact(
         return set(emails(recruiter_client.get(f"/prospects/?{urlencode(query)}")))
 
     assert listed(q="ADA") == {ada.email}
+    assert listed(q=f"ada {ada.last_name}") == {ada.email}  # a full name finds them
+    assert listed(q="%") == set()  # a wildcard is a character to find
     assert listed(company="hoo") == {ada.email}
     assert listed(title="cto") == {ben.email}
     assert listed(tag=tag.pk) == {ben.email}
