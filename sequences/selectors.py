@@ -167,7 +167,7 @@ def enrollment_rows(sequence: Sequence, *, status: str = "") -> QuerySet[Enrollm
         sequence.enrollments.select_related(
             "prospect", "mailbox", "alias", "current_stage", "enrolled_by"
         ),
-        "prospect__",
+        "prospect_id",
     ).order_by("-created_at", "-pk")
     if status:
         enrollments = enrollments.filter(status=status)
@@ -265,21 +265,25 @@ def matching_prospects(user: User, f: ProspectFilter) -> QuerySet[Prospect]:
     return prospects.order_by("email")
 
 
-def with_flags(rows: QuerySet, prospect: str = "") -> QuerySet:
-    """Rows (prospects, or rows that reach one through `prospect`, such as "prospect__") with
-    what `_prospect_flags.html` shows: unsubscribed, and on the team's do-not-contact list.
-    Subqueries of the same query; bounced and marked do not contact are the prospect's own
-    columns."""
+def with_flags(rows: QuerySet, prospect_id: str = "") -> QuerySet:
+    """Rows (prospects, or rows whose `prospect_id` field names one, such as enrollments and
+    messages) with what `_prospect_flags.html` shows: unsubscribed, and on the team's
+    do-not-contact list. Subqueries of the same query that join nothing to it, so that the
+    count of a paginated list stays a count of its own table; bounced and marked do not contact
+    are the prospect's own columns."""
+    listed = listed_expression(organization="organization_id", email="email")
+    if prospect_id:
+        listed = Subquery(
+            Prospect.objects.filter(pk=OuterRef(prospect_id)).annotate(l=listed).values("l")[:1],
+            output_field=BooleanField(),
+        )
     return rows.annotate(
         prospect_unsubscribed=Exists(
             Enrollment.objects.filter(
-                prospect_id=OuterRef(f"{prospect}pk" if prospect else "pk"),
-                status=Enrollment.Status.UNSUBSCRIBED,
+                prospect_id=OuterRef(prospect_id or "pk"), status=Enrollment.Status.UNSUBSCRIBED
             )
         ),
-        prospect_listed=listed_expression(
-            organization=f"{prospect}organization_id", email=f"{prospect}email"
-        ),
+        prospect_listed=listed,
     )
 
 
@@ -626,7 +630,7 @@ def replies_for(user: User) -> "QuerySet[ReplyRow]":
         .select_related("prospect", "mailbox", "enrollment__sequence", "enrollment__enrolled_by")
         .order_by("-sent_at", "-pk")
     )
-    return cast("QuerySet[ReplyRow]", with_flags(rows, "prospect__"))
+    return cast("QuerySet[ReplyRow]", with_flags(rows, "prospect_id"))
 
 
 def waiting_for_a_sender(user: User) -> QuerySet[Enrollment]:

@@ -226,7 +226,22 @@ def test_flags_show_on_the_list_the_picker_and_the_sequence(recruiter_client, or
     ProspectFactory(organization=org, email="dnc@blocked.example")
     DoNotContact.objects.create(organization=org, value="blocked.example")
     gone = ProspectFactory(organization=org, email="gone@x.example", do_not_contact=True)
-    EnrollmentFactory(sequence=sequence, prospect=gone, status=Enrollment.Status.UNSUBSCRIBED)
+    left = EnrollmentFactory(
+        sequence=sequence, prospect=gone, status=Enrollment.Status.UNSUBSCRIBED
+    )
+    Message.objects.create(
+        organization=org,
+        prospect=gone,
+        enrollment=left,
+        mailbox=left.mailbox,
+        direction="inbound",
+        inbound_kind="reply",
+        from_address=gone.email,
+        to_address=left.mailbox.email,
+        sent_at=timezone.now(),
+    )
+    replies = recruiter_client.get("/replies/").content.decode()
+    assert "gone@x.example" in replies and ">Unsubscribed</span>" in replies
     for url in ("/prospects/", f"/sequences/{sequence.pk}/", f"/sequences/{sequence.pk}/picker/"):
         page = recruiter_client.get(url).content.decode()
         assert ">Bounced</span>" in page, url
