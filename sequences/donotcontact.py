@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, validate_email
-from django.db.models import Exists, OuterRef, Q, Value
-from django.db.models.functions import Lower, StrIndex, Substr
+from django.db.models.functions import Lower
 
 from .models import DoNotContact
 
@@ -62,18 +61,6 @@ def listed(organization_id: int, emails) -> dict[str, str]:
         elif domain_of(email) in entries:
             found[email] = domain_of(email)
     return found
-
-
-def listed_expression(organization: str = "organization_id", email: str = "prospect__email"):
-    """Whether the outer row's address is on its organization's list, as a subquery that rides
-    along in the query that loads the row (the send path adds no query for it)."""
-    address = Lower(OuterRef(email))
-    domain = Substr(address, StrIndex(address, Value("@")) + 1)
-    return Exists(
-        DoNotContact.objects.filter(organization_id=OuterRef(organization))
-        .annotate(entry=Lower("value"))
-        .filter(Q(entry=address) | Q(entry=domain))
-    )
 
 
 @dataclass

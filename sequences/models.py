@@ -151,6 +151,28 @@ class Stage(models.Model):
         return self.position == 0 or self.threading == self.Threading.NEW_THREAD
 
 
+class Tag(models.Model):
+    """A team's label for prospects (a role, a source, an event), one name per team in any
+    case."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("organization", Lower("name"), name="tag_name_per_org"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Prospect(models.Model):
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
@@ -171,6 +193,7 @@ class Prospect(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=clock.now)
+    tags = models.ManyToManyField(Tag, related_name="prospects", blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -178,6 +201,13 @@ class Prospect(models.Model):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint("organization", Lower("email"), name="prospect_email_per_org"),
+        ]
+        # The search's trigram index is SQL of migration 0007 (Django's OpClass of an
+        # expression writes SQL PostgreSQL refuses).
+        indexes = [
+            # The list's order: a page is read off the index, the flags computed for its rows
+            # only.
+            models.Index(fields=["organization", "email"], name="prospect_list_order"),
         ]
 
     def __str__(self):
@@ -273,6 +303,8 @@ class Enrollment(models.Model):
             ),
         ]
         indexes = [
+            # The prospect list's "status in any sequence" filter and the unsubscribed flag.
+            models.Index(fields=["prospect", "status"], name="enrollment_prospect_status"),
             # What the dispatcher scans: due, active enrollments.
             models.Index(
                 fields=["next_action_at"],
@@ -372,6 +404,12 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The replies page, newest first: its page is read off this index in order.
+            models.Index(
+                fields=["organization", "-sent_at", "-id"],
+                condition=models.Q(direction="inbound", inbound_kind="reply"),
+                name="message_replies_newest",
+            ),
             models.Index(fields=["prospect", "-created_at"]),
             models.Index(fields=["mailbox", "direction", "created_at"]),
         ]

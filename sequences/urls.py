@@ -30,6 +30,7 @@ urlpatterns = [
     path("sequences/<int:pk>/archive/", sequences.sequence_archive, name="archive"),
     path("sequences/<int:pk>/pause/", sequences.sequence_pause, name="pause"),
     path("sequences/<int:pk>/enroll/", enrollments.enroll, name="enroll"),
+    path("sequences/<int:pk>/picker/", enrollments.enroll_picker, name="enroll_picker"),
     path("sequences/<int:pk>/stages/new/", stages.stage_add, name="stage_add"),
     path("sequences/<int:pk>/stages/<int:stage_pk>/", stages.stage_edit, name="stage_edit"),
     path(
@@ -62,6 +63,8 @@ urlpatterns = [
         name="prospect_import_errors",
     ),
     path("prospects/enroll/", prospects.prospects_enroll, name="prospects_enroll"),
+    path("prospects/tag/", prospects.prospects_tag, name="prospects_tag"),
+    path("prospects/export.csv", prospects.prospects_export, name="prospects_export"),
     path("prospects/<int:pk>/", prospects.prospect_detail, name="prospect"),
     path("prospects/<int:pk>/do-not-contact/", prospects.prospect_dnc, name="prospect_dnc"),
     path("emails/", emails.email_list, name="emails"),

@@ -178,6 +178,7 @@ def product_urls(org, owner):
         "sequences/<int:pk>/archive/": ("post", f"{seq}/archive/"),
         "sequences/<int:pk>/pause/": ("post", f"{seq}/pause/"),
         "sequences/<int:pk>/enroll/": ("post", f"{seq}/enroll/"),
+        "sequences/<int:pk>/picker/": ("get", f"{seq}/picker/"),
         "sequences/<int:pk>/stages/new/": ("post", f"{seq}/stages/new/"),
         "sequences/<int:pk>/stages/<int:stage_pk>/": ("get", f"{seq}/stages/{stage.pk}/"),
         "sequences/<int:pk>/stages/<int:stage_pk>/delete/": (

@@ -19,7 +19,7 @@ from outreach.backoff import backoff
 from outreach.compiled import CompiledQuery
 
 from .. import (
-    donotcontact,
+    dnc_match,
     locks,
 )
 from ..models import Enrollment, Message, Stage
@@ -175,7 +175,7 @@ _CLAIMED = CompiledQuery(
                 )
             ),
             next_stage_id=_next_stage("pk"),
-            on_do_not_contact_list=donotcontact.listed_expression(),
+            on_do_not_contact_list=dnc_match.listed_expression(),
         )
         .only(*CLAIM_FIELDS)
         .filter(pk=pk)

@@ -11,6 +11,7 @@ Django-Styleguide-Example): `from sequences import services` then `services.enro
     reactions       what other apps' announcements do; the admin's hand-over
     one_off         one-off emails
     library         the team's email templates and snippets
+    tagging         tags on prospects, in bulk
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,8 +34,10 @@ from .checks import bcc_list, check_sender, check_timezone
 from .enrolling import (
     EnrollmentOutcome,
     EnrollmentReport,
+    EnrollmentSummary,
     check_enrollment,
     enroll,
+    enroll_matching,
 )
 from .enrollments import (
     mark_responded,
@@ -73,6 +76,7 @@ from .reactions import (
     reassign_sender,
     resume_for_mailbox,
 )
+from .tagging import TagChange, add_tag, remove_tag
 
 __all__ = [
     "ANY_TIME",
@@ -82,10 +86,13 @@ __all__ = [
     "EmailDraft",
     "EnrollmentOutcome",
     "EnrollmentReport",
+    "EnrollmentSummary",
     "OneOffCheck",
     "PermissionDenied",
     "Reassigned",
+    "TagChange",
     "ValidationError",
+    "add_tag",
     "bcc_list",
     "cancel_one_off",
     "check_enrollment",
@@ -100,6 +107,7 @@ __all__ = [
     "delete_stage",
     "delete_template",
     "enroll",
+    "enroll_matching",
     "hand_over",
     "mark_responded",
     "mark_sentiment",
@@ -113,6 +121,7 @@ __all__ = [
     "reassign_sender",
     "remember_ats_candidate",
     "remove_enrollment",
+    "remove_tag",
     "render_stage",
     "reorder_stages",
     "resume_enrollment",

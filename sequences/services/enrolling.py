@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 
 from outreach import clock, permissions
 from outreach.models import User
@@ -211,3 +212,72 @@ def create_enrollments(
         new.append(outcome.enrollment)
     Enrollment.objects.bulk_create(new)
     lifecycle.record_begun(new, f"{event} by {by.full_name}, sending as {mailbox.email}")
+
+
+# How many prospects one transaction of a large enrolment checks and enrolls.
+BATCH = 1000
+
+
+@dataclass
+class RefusedFor:
+    """Prospects not enrolled for one reason: how many, and the first few."""
+
+    why: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EnrollmentSummary:
+    """What enrolling many (all the prospects a filter matches) did: how many were enrolled,
+    and how many were refused for each reason."""
+
+    enrolled: int = 0
+    reasons: dict[str, RefusedFor] = field(default_factory=dict)
+
+    EXAMPLES = 5
+
+    @property
+    def refused(self) -> list[RefusedFor]:
+        return sorted(self.reasons.values(), key=lambda r: -r.count)
+
+    @property
+    def refused_count(self) -> int:
+        return sum(r.count for r in self.reasons.values())
+
+    def add(self, report: EnrollmentReport) -> None:
+        self.enrolled += len(report.enrolled)
+        for outcome in report.refused:
+            group = self.reasons.setdefault(outcome.refused, RefusedFor(outcome.refused))
+            group.count += 1
+            if len(group.examples) < self.EXAMPLES:
+                group.examples.append(outcome.prospect.email)
+
+
+def enroll_matching(
+    *,
+    sequence: Sequence,
+    prospects: QuerySet[Prospect],
+    by: User,
+    mailbox: Mailbox,
+    alias: SendAsAlias | None = None,
+    start_at: datetime | None = None,
+) -> EnrollmentSummary:
+    """Enrolls every prospect of `prospects` (a filter's matches, possibly 100,000) with the
+    checks of `enroll`, a batch per transaction: a batch's memory and locks stay small, and
+    what was enrolled stays enrolled if a later batch fails."""
+    summary = EnrollmentSummary()
+    ids = list(prospects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        batch = list(Prospect.objects.filter(pk__in=ids[start : start + BATCH]).order_by("email"))
+        summary.add(
+            enroll(
+                sequence=sequence,
+                prospects=batch,
+                by=by,
+                mailbox=mailbox,
+                alias=alias,
+                start_at=start_at,
+            )
+        )
+    return summary

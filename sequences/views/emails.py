@@ -13,6 +13,7 @@ from .. import selectors, services, templating
 from ..forms import EmailForm, sender_field
 from ..models import Enrollment, Prospect
 from .common import _next
+from .selection import chosen
 
 
 def _email_form(request, data=None, **kwargs) -> EmailForm:
@@ -27,12 +28,36 @@ def _email_form(request, data=None, **kwargs) -> EmailForm:
     )
 
 
+# A bulk email to "all matching" names each prospect on its page; Google Workspace sends at
+# most 2,000 emails a day from one inbox, so a larger one would only wait for days.
+BULK_EMAIL_LIMIT = 2000
+
+
 def _prospects(request, ids) -> list[Prospect]:
     return list(
-        scope_to_user(Prospect, request.user)
-        .filter(pk__in=[i for i in ids if str(i).isdigit()])
-        .order_by("email")
+        selectors.with_flags(
+            scope_to_user(Prospect, request.user)
+            .filter(pk__in=[i for i in ids if str(i).isdigit()])
+            .order_by("email")
+        )
     )
+
+
+def _chosen_on_the_list(request) -> list[Prospect] | None:
+    """The prospects the list's selection or "all matching" names (None: refused, said why)."""
+    if request.POST.get("all_matching") != "1":
+        return _prospects(request, request.POST.getlist("selected"))
+    selection = chosen(request)
+    count = selection.prospects.count()
+    if selection.error or count > BULK_EMAIL_LIMIT:
+        messages.error(
+            request,
+            selection.error
+            or f"{count} prospects match: a bulk email goes to at most {BULK_EMAIL_LIMIT}. "
+            "Narrow the filter, or enroll them in a sequence.",
+        )
+        return None
+    return list(selectors.with_flags(selection.prospects))
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,8 +82,14 @@ def email_compose(request):
             else:
                 return redirect("sequences:email", email.pk)
     else:
-        ids = request.POST.getlist("selected") or request.GET.getlist("prospect")
-        prospects = _prospects(request, ids)
+        if request.method == "POST":
+            chosen_prospects = _chosen_on_the_list(request)
+            if chosen_prospects is None:
+                query = request.POST.get("filter", "")
+                return redirect(reverse("sequences:prospects") + (f"?{query}" if query else ""))
+            prospects = chosen_prospects
+        else:
+            prospects = _prospects(request, request.GET.getlist("prospect"))
         own = sender_selectors.sendable_mailboxes(request.user).filter(owner=request.user).first()
         form = _email_form(
             request,

@@ -5,9 +5,11 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outreach.models import User
@@ -19,34 +21,73 @@ from .. import selectors, services
 from ..forms import EnrollForm, sender_field
 from ..models import Enrollment, Prospect, Sentiment
 from .common import _errors, _form_errors, _next, _sequence
+from .selection import chosen
 
 
 @require_POST
 def enroll(request, pk):
+    """Enrolls the prospects checked (on the sequence's picker or the prospect list), or all
+    those the prospect list's filter matches, in batches, reported by reason."""
     sequence = _sequence(request, pk)
+    matching = chosen(request) if request.POST.get("all_matching") == "1" else None
     form = EnrollForm(
         request.POST,
         mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
         prospects=scope_to_user(Prospect, request.user),
+        all_matching=matching is not None,
     )
+    if matching is not None and matching.error:
+        messages.error(request, matching.error)
+        return redirect("sequences:detail", sequence.pk)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("sequences:detail", sequence.pk)
     mailbox, alias = sender_field(form).chosen(form.cleaned_data["sender"])
-    prospects = list(form.cleaned_data["prospects"])
+    how = {
+        "sequence": sequence,
+        "by": request.user,
+        "mailbox": mailbox,
+        "alias": alias,
+        "start_at": form.cleaned_data.get("start"),
+    }
     try:
-        report = services.enroll(
-            sequence=sequence,
-            prospects=prospects,
-            by=request.user,
-            mailbox=mailbox,
-            alias=alias,
-            start_at=form.cleaned_data.get("start"),
-        )
+        if matching is not None:
+            summary = services.enroll_matching(prospects=matching.prospects, **how)
+            context = {"sequence": sequence, "summary": summary}
+        else:
+            report = services.enroll(prospects=list(form.cleaned_data["prospects"]), **how)
+            context = {"sequence": sequence, "report": report}
     except ValidationError as exc:
         _errors(request, exc)
         return redirect("sequences:detail", sequence.pk)
-    return render(request, "sequences/enroll_report.html", {"sequence": sequence, "report": report})
+    return render(request, "sequences/enroll_report.html", context)
+
+
+PICKER_PAGE_SIZE = 50
+
+
+def picker_context(request, sequence) -> dict[str, object]:
+    """The enrol picker: a page of the prospects matching its search (`pq`)."""
+    search = request.GET.get("pq", "").strip()[:200]
+    page = Paginator(selectors.picker_rows(request.user, search), PICKER_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return {
+        "sequence": sequence,
+        "picker": page,
+        "picker_ids": [str(p.pk) for p in page],
+        "picker_search": search,
+        "picker_query": urlencode({"pq": search}) if search else "",
+    }
+
+
+@require_GET
+def enroll_picker(request, pk):
+    """The picker's search results and pages (htmx), the prospects already checked kept."""
+    sequence = _sequence(request, pk)
+    context = picker_context(request, sequence)
+    context["kept"] = [i for i in request.GET.getlist("prospects") if i.isdigit()]
+    return render(request, "sequences/_prospect_picker.html", context)
 
 
 def _enrollment(request, pk) -> Enrollment:

@@ -1,19 +1,29 @@
-"""Prospects: the list (adding one), pasting and importing a CSV, the rows not imported, a
-prospect's page, do not contact, and enrolling a selection."""
+"""Prospects: the list (filtered, paginated, adding one), pasting and importing a CSV, the rows
+not imported, a prospect's page, do not contact, and what one does to a selection or to all the
+prospects matching the list's filter: enroll, tag, export."""
+
+import csv
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from outreach.tenancy import get_for_user_or_404, scope_to_user
+from outreach.tenancy import get_for_user_or_404
 from senders import selectors as sender_selectors
 
 from .. import importing, selectors, services
 from ..forms import CsvUploadForm, EnrollForm, PasteProspectsForm, ProspectForm
 from ..models import Prospect
 from .common import _errors, _form_errors
+from .selection import chosen, filter_form
+
+PAGE_SIZE = 50
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,13 +37,21 @@ def prospect_list(request):
         else:
             messages.success(request, f"{prospect.email} {'added' if created else 'updated'}.")
             return redirect("sequences:prospects")
-    search = request.GET.get("q", "").strip()
+    filters = filter_form(request, request.GET)
+    filters.is_valid()  # a wrong value is its field's error; the others still filter
+    chosen_filter = filters.prospect_filter()
+    matching = selectors.matching_prospects(request.user, chosen_filter)
+    page = Paginator(selectors.prospect_list_rows(matching), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "sequences/prospects.html",
         {
-            "prospects": selectors.prospect_rows(request.user, search=search)[:500],
-            "search": search,
+            "page": page,
+            "filters": filters,
+            "filtered": chosen_filter.active,
+            "filter_query": chosen_filter.query_string(),
             "form": form,
             "paste_form": PasteProspectsForm(prefix="paste"),
             "csv_form": CsvUploadForm(),
@@ -115,7 +133,9 @@ def prospect_import_errors(request):
 
 @require_GET
 def prospect_detail(request, pk):
-    prospect = get_for_user_or_404(Prospect, request.user, pk=pk)
+    prospect = get_for_user_or_404(
+        selectors.with_flags(Prospect.objects.prefetch_related("tags")), request.user, pk=pk
+    )
     return render(
         request,
         "sequences/prospect.html",
@@ -134,23 +154,113 @@ def prospect_dnc(request, pk):
     return redirect("sequences:prospect", prospect.pk)
 
 
+def _back_to_list(request) -> str:
+    query = request.POST.get("filter", "")
+    return reverse("sequences:prospects") + (f"?{query}" if query else "")
+
+
 @require_POST
 def prospects_enroll(request):
-    """From a selection on the prospect list: choose the sequence, then the sender and start."""
-    ids = request.POST.getlist("selected")
+    """From a selection on the prospect list, or all its matches: choose the sequence, then the
+    sender and start."""
+    selection = chosen(request)
+    if selection.error:
+        messages.error(request, selection.error)
+        return redirect(_back_to_list(request))
     sequence = get_for_user_or_404(
         selectors.visible_sequences(request.user),
         request.user,
         pk=request.POST.get("sequence") or 0,
     )
-    prospects = scope_to_user(Prospect, request.user).filter(pk__in=[i for i in ids if i.isdigit()])
+    shown = selectors.with_flags(selection.prospects)[:PAGE_SIZE]
     form = EnrollForm(
-        initial={"prospects": list(prospects), "sender": str(sequence.sender_mailbox_id or "")},
+        initial={
+            "prospects": [] if selection.all_matching else list(selection.prospects),
+            "sender": str(sequence.sender_mailbox_id or ""),
+        },
         mailboxes=sender_selectors.sendable_mailboxes(request.user).select_related("owner"),
-        prospects=prospects,
+        prospects=selection.prospects,
+        all_matching=selection.all_matching,
     )
     return render(
         request,
         "sequences/enroll.html",
-        {"sequence": sequence, "prospects": prospects, "form": form},
+        {
+            "sequence": sequence,
+            "shown": shown,
+            "count": selection.prospects.count(),
+            "selection": selection,
+            "form": form,
+        },
     )
+
+
+@require_POST
+def prospects_tag(request):
+    """Adds a tag to (or removes it from) the selection or all the list's matches."""
+    selection = chosen(request)
+    if selection.error:
+        messages.error(request, selection.error)
+        return redirect(_back_to_list(request))
+    name = request.POST.get("tag", "")
+    try:
+        if request.POST.get("do") == "remove":
+            change = services.remove_tag(by=request.user, prospects=selection.prospects, name=name)
+            if change is None:
+                messages.error(request, f"No tag is named “{name.strip()}”.")
+            else:
+                messages.success(request, f"“{change.tag}” removed from {change.changed}.")
+        else:
+            change = services.add_tag(by=request.user, prospects=selection.prospects, name=name)
+            messages.success(request, f"“{change.tag}” added to {change.changed}.")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect(_back_to_list(request))
+
+
+EXPORT_COLUMNS = ("email", "first_name", "last_name", "company", "title", "tags", "owner")
+
+
+class _Echo:
+    """What csv.writer writes to: it hands each line back to the streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_lines(prospects: QuerySet[Prospect]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([*EXPORT_COLUMNS, "do_not_contact", "bounced", "unsubscribed"])
+    rows = selectors.prospect_list_rows(prospects).iterator(chunk_size=2000)
+    for p in rows:
+        yield writer.writerow(
+            [
+                *(getattr(p, name) for name in EXPORT_COLUMNS[:5]),
+                "; ".join(tag.name for tag in p.tags.all()),
+                p.created_by.email if p.created_by else "",
+                "yes" if p.do_not_contact or p.prospect_listed else "",
+                "yes" if p.bounced_at else "",
+                "yes" if p.prospect_unsubscribed else "",
+            ]
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def prospects_export(request):
+    """A CSV of the selection (POST) or of every prospect the list's filter matches (GET with
+    the list's query string), streamed so that 100,000 rows take no more memory than 2,000."""
+    if request.method == "POST":
+        selection = chosen(request)
+        if selection.error:
+            messages.error(request, selection.error)
+            return redirect(_back_to_list(request))
+        prospects = selection.prospects
+    else:
+        filters = filter_form(request, request.GET)
+        if not filters.is_valid():
+            _form_errors(request, filters)
+            return redirect(reverse("sequences:prospects") + f"?{request.GET.urlencode()}")
+        prospects = selectors.matching_prospects(request.user, filters.prospect_filter())
+    response = StreamingHttpResponse(_export_lines(prospects), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="prospects.csv"'
+    return response

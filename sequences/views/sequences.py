@@ -13,6 +13,7 @@ from .. import selectors, services, templating
 from ..forms import SequenceSettingsForm, SharesForm
 from ..models import Enrollment
 from .common import _errors, _sequence
+from .enrollments import picker_context
 
 
 @require_GET
@@ -70,8 +71,8 @@ def sequence_detail(request, pk):
                 sequence, status=request.GET.get("status", "")
             )[:500],
             "statuses": Enrollment.Status.choices,
-            "prospects": selectors.prospect_rows(request.user)[:200],
             "open_tasks_here": selectors.sequence_tasks(sequence),
+            **picker_context(request, sequence),
         },
     )
 

@@ -1,0 +1,59 @@
+"""A recruiter filters a prospect list of three pages, selects all the prospects matching
+across the pages, and enrolls them in a sequence, in a real Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sequences.models import Enrollment
+from tests.e2e.test_ats_sync import log_in
+from tests.factories import MailboxFactory, ProspectFactory, SequenceFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def test_select_all_matching_across_pages_and_enroll_them(live_server, page: Page, org, recruiter):
+    mailbox = MailboxFactory(owner=recruiter)
+    sequence = SequenceFactory(owner=recruiter, name="Platform engineers", sender_mailbox=mailbox)
+    for n in range(110):
+        ProspectFactory(organization=org, email=f"hooli{n:03}@candidates.example", company="Hooli")
+    for n in range(10):
+        ProspectFactory(organization=org, email=f"initech{n}@candidates.example", company="Initech")
+    log_in(page, live_server.url, recruiter)
+
+    page.get_by_role("link", name="Prospects").click()
+    expect(page.locator("#match-count")).to_contain_text("120 prospects")
+    page.get_by_text("Filter and search").click()
+    page.get_by_label("Company contains").fill("hooli")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#match-count")).to_contain_text("110 prospects match")
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+
+    # The filter holds across pages.
+    page.get_by_role("link", name="Next →").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    expect(page.locator("table.prospects tbody tr")).to_have_count(50)
+    expect(page.locator("table.prospects")).not_to_contain_text("initech")
+
+    # Nothing chosen: the actions wait for a selection.
+    expect(page.get_by_role("button", name="Continue")).to_be_disabled()
+    page.get_by_label("Select all 50 on this page").check()
+    expect(page.get_by_role("button", name="Email 50 prospects")).to_be_enabled()
+    page.get_by_label("Select all 110 matching").check()
+    expect(page.get_by_text("All 110 matching prospects are selected.")).to_be_visible()
+    expect(page.get_by_role("button", name="Email 110 prospects")).to_be_visible()
+
+    page.get_by_label("Enroll the selected in").select_option(label="Platform engineers")
+    page.get_by_role("button", name="Continue").click()
+    expect(
+        page.get_by_role("heading", name="Enroll 110 prospects in Platform engineers")
+    ).to_be_visible()
+    page.get_by_role("button", name="Enroll 110").click()
+    expect(page.get_by_role("heading", name="110 enrolled in Platform engineers")).to_be_visible()
+
+    page.get_by_role("link", name="Back to the sequence").click()
+    table = page.locator("table.enrollments")
+    expect(table.get_by_role("row")).to_have_count(111)  # header + 110
+    expect(table).not_to_contain_text("initech")
+    enrolled = sequence.enrollments.filter(status=Enrollment.Status.ACTIVE)
+    assert set(enrolled.values_list("prospect__company", flat=True)) == {"Hooli"}
+    assert enrolled.count() == 110
