@@ -32,7 +32,18 @@ from senders import services as senders
 from senders.models import Mailbox
 
 from . import classifier
-from .models import Enrollment, Message, Prospect, Sequence, SequenceShare, Stage, Task, Visibility
+from .models import (
+    Enrollment,
+    ImportJob,
+    ImportRowError,
+    Message,
+    Prospect,
+    Sequence,
+    SequenceShare,
+    Stage,
+    Task,
+    Visibility,
+)
 
 
 def _sees_all(user: User) -> bool:
@@ -183,6 +194,23 @@ class ProspectHistory(TypedDict):
     enrollments: QuerySet[Enrollment]
     scheduled_emails: QuerySet[Enrollment]
     emails: QuerySet[Message]
+
+
+# The first rows not imported that an import's page lists; all of them download as a CSV.
+IMPORT_ERRORS_SHOWN = 100
+
+
+def import_errors_shown(job: ImportJob) -> list[ImportRowError]:
+    return list(job.row_errors.order_by("row")[:IMPORT_ERRORS_SHOWN])
+
+
+def imports_under_way(user: User) -> list[ImportJob]:
+    """The user's imports a worker has yet to finish, for the prospects page to link to."""
+    return list(
+        ImportJob.objects.filter(
+            created_by=user, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+        ).defer("content")[:10]
+    )
 
 
 def prospect_history(user: User, prospect: Prospect) -> ProspectHistory:

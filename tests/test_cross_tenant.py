@@ -13,7 +13,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from ats_sync.models import ActivitySync, AtsConnection, UserMapping
 from outreach.models import Invitation, Organization, Role, User
 from senders.models import Delegation, Mailbox
-from sequences.models import DoNotContact, Enrollment, Message, Prospect, Sequence, Stage, Task
+from sequences.models import (
+    DoNotContact,
+    Enrollment,
+    ImportJob,
+    Message,
+    Prospect,
+    Sequence,
+    Stage,
+    Task,
+)
 from tests.factories import (
     DelegationFactory,
     EnrollmentFactory,
@@ -146,6 +155,9 @@ def product_urls(org, owner):
         inbound_kind=Message.InboundKind.REPLY,
         gmail_message_id="their-reply",
     )
+    job = ImportJob.objects.create(
+        organization=org, created_by=owner, token="walk", status=ImportJob.Status.DONE
+    )
     seq = f"/sequences/{sequence.pk}"
     return {
         "emails/<int:pk>/": ("get", f"/emails/{one_off.pk}/"),
@@ -174,6 +186,8 @@ def product_urls(org, owner):
         "enrollments/<int:pk>/": ("get", f"/enrollments/{enrollment.pk}/"),
         "enrollments/<int:pk>/<slug:action>/": ("post", f"/enrollments/{enrollment.pk}/pause/"),
         "prospects/<int:pk>/": ("get", f"/prospects/{prospect.pk}/"),
+        "prospects/imports/<int:pk>/": ("get", f"/prospects/imports/{job.pk}/"),
+        "prospects/imports/<int:pk>/errors.csv": ("get", f"/prospects/imports/{job.pk}/errors.csv"),
         "replies/<int:pk>/text/": ("get", f"/replies/{reply.pk}/text/"),
         "prospects/<int:pk>/do-not-contact/": ("post", f"/prospects/{prospect.pk}/do-not-contact/"),
         "tasks/<int:pk>/complete/": ("post", f"/tasks/{task.pk}/complete/"),
