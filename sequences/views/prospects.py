@@ -106,7 +106,8 @@ def _mapping_page(request, step: importing.MappingStep) -> HttpResponse:
 def prospect_import_job(request, pk):
     """An import's progress, which its htmx fragment refreshes until the import is over, then
     what it did and the first rows not imported."""
-    job = get_for_user_or_404(ImportJob, request.user, pk=pk)
+    # Polled every second while it runs: without the file it keeps, up to MAX_BYTES.
+    job = get_for_user_or_404(ImportJob.objects.defer("content"), request.user, pk=pk)
     context = {
         "job": job,
         "errors": selectors.import_errors_shown(job) if job.finished else [],
@@ -117,7 +118,7 @@ def prospect_import_job(request, pk):
 
 @require_GET
 def prospect_import_errors(request, pk):
-    job = get_for_user_or_404(ImportJob, request.user, pk=pk)
+    job = get_for_user_or_404(ImportJob.objects.defer("content"), request.user, pk=pk)
     response = StreamingHttpResponse(importing.errors_csv(job), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="prospects-not-imported.csv"'
     return response

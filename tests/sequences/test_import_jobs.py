@@ -136,6 +136,17 @@ def test_the_import_page_makes_as_many_queries_whatever_the_rows_not_imported(
         recruiter_client.get(f"/prospects/imports/{large.pk}/")
 
 
+def test_the_polled_page_does_not_read_the_file_it_keeps(
+    recruiter_client, recruiter, django_assert_max_num_queries
+):
+    job = queued_job(recruiter, csv_of(3))
+
+    with django_assert_max_num_queries(20) as polled:
+        recruiter_client.get(f"/prospects/imports/{job.pk}/", headers={"HX-Request": "true"})
+
+    assert not [q for q in polled.captured_queries if '"content"' in q["sql"]]
+
+
 def test_another_teams_import_is_a_404(client, recruiter, other_org):
     job = queued_job(recruiter, csv_of(2))
     importing.run_import(job.pk)
