@@ -2,32 +2,44 @@
 bad rows are reported (and downloadable) with the reason; one person is one prospect per
 organization whatever the case of their email. Whatever a file holds, each problem is its row's
 (a value too long for its column, a null character, a row the csv module cannot read), or the
-whole file's when it is not a table of text; never an error of the database."""
+whole file's when it is not a table of text; never an error of the database.
+
+A file is read and checked when it is uploaded (a refused file is refused at once), kept in an
+ImportJob, and imported by a worker in batches once its columns are mapped (a paste is queued
+at once): the recruiter follows its progress on its page and uses the app meanwhile."""
 
 import csv
 import io
 import itertools
+import json
 import secrets
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField
 from django.db.models.functions import Lower
 
-from outreach import permissions
+from outreach import clock, permissions
 from outreach.models import User
 
-from .models import Prospect
+from . import locks, signals
+from .models import ImportJob, ImportRowError, Prospect
 from .stats import safe_cell
 
-MAX_BYTES = 5 * 1024 * 1024
-# Every row of an import is read, checked and written in one request and one transaction.
-MAX_ROWS = 10_000
+MAX_BYTES = 20 * 1024 * 1024
+# A file is read and checked when it is uploaded, and imported in the background by a worker, a
+# batch of rows per transaction; 100,000 rows of a dozen columns fit in MAX_BYTES.
+MAX_ROWS = 100_000
+BATCH_ROWS = 1_000
+# A run of the import stops after its batch past this and the next run goes on, well within a
+# task's time limit (CELERY_TASK_SOFT_TIME_LIMIT).
+RUN_SECONDS = 30.0
 # As the upload form states them, before a file is chosen.
 LIMITS = f"At most {MAX_ROWS:,} prospects and {MAX_BYTES // (1024 * 1024)} MB a file."
 # The mapping step posts one choice per column, and Django refuses a form of more than
@@ -118,14 +130,6 @@ class Upload:
             )
             for i, name in enumerate(self.header)
         ]
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, list[str], str]] = field(default_factory=list)
-    header: list[str] = field(default_factory=list)
 
 
 def _read(reader) -> list[str] | None:
@@ -243,34 +247,96 @@ def read_csv(raw: bytes) -> Upload:
     return upload
 
 
-def _key(request, name: str) -> str:
-    token = request.session.setdefault("prospect_import", secrets.token_urlsafe(16))
-    return f"prospect-import:{request.user.pk}:{token}:{name}"
+@dataclass
+class MappingStep:
+    """An upload waiting for its columns: the job that keeps the file, and what the file holds."""
+
+    job: ImportJob
+    upload: Upload
 
 
-def _upload_key(request, token: str) -> str:
-    # The user's id in the key: a token copied into another account's form finds nothing.
-    return f"prospect-import:{request.user.pk}:upload:{token}"
+def _read_kept(job: ImportJob) -> Upload:
+    """What the kept file or paste holds, read as it was when it was uploaded."""
+    content = bytes(job.content)
+    if job.source == ImportJob.Source.PASTE:
+        return parse_pasted(content.decode())
+    return read_csv(content)
 
 
-def store_upload(request, file) -> tuple[str, Upload]:
+def upload_file(user: User, file) -> MappingStep:
     """Reads the file and keeps it for its mapping step under a token of its own, which the
-    mapping form posts back: each upload is found by its token, never as "the session's last
+    mapping form posts back: each upload is found by its token, never as "the user's last
     upload", so a second tab's file or a form posted without a file imports nothing else."""
-    upload = read_csv(file.read(MAX_BYTES + 1))
-    token = secrets.token_urlsafe(16)
-    cache.set(_upload_key(request, token), asdict(upload), KEEP_SECONDS)
-    return token, upload
+    permissions.require(user, permissions.Access.RECRUITER)
+    raw = file.read(MAX_BYTES + 1)
+    upload = read_csv(raw)
+    # Files never mapped are kept an hour, then go with the user's next upload.
+    ImportJob.objects.filter(
+        created_by=user,
+        status=ImportJob.Status.MAPPING,
+        created_at__lt=clock.now() - timedelta(seconds=KEEP_SECONDS),
+    ).delete()
+    job = ImportJob.objects.create(
+        organization_id=user.team_id,
+        created_by=user,
+        token=secrets.token_urlsafe(16),
+        file_name=(getattr(file, "name", "") or "")[:255],
+        content=raw,
+        header=upload.header,
+        rows_total=len(upload.rows) + len(upload.unreadable),
+    )
+    return MappingStep(job, upload)
 
 
-def load_upload(request, token: str) -> Upload | None:
-    stored = cache.get(_upload_key(request, token)) if token else None
-    return Upload(**stored) if stored else None
+def awaiting_mapping(user: User, token: str) -> MappingStep | None:
+    """The user's upload of that token if it still waits for its columns (not imported yet,
+    under an hour old); a token copied into another account's form finds nothing."""
+    job = (
+        ImportJob.objects.filter(
+            created_by=user,
+            token=token,
+            status=ImportJob.Status.MAPPING,
+            created_at__gte=clock.now() - timedelta(seconds=KEEP_SECONDS),
+        ).first()
+        if token
+        else None
+    )
+    return MappingStep(job, _read_kept(job)) if job else None
 
 
-def forget_upload(request, token: str) -> None:
-    """Once imported: the mapping posted again (a reload, the back button) imports nothing."""
-    cache.delete(_upload_key(request, token))
+def queue_import(user: User, step: MappingStep, fields: dict[str, str]) -> ImportJob | None:
+    """Queues the upload with its columns mapped; None if it was queued already (the mapping
+    posted twice at once: the one import is the first's)."""
+    permissions.require(user, permissions.Access.RECRUITER)
+    mapping = Mapping(step.upload.header, fields)
+    with transaction.atomic():
+        queued = ImportJob.objects.filter(pk=step.job.pk, status=ImportJob.Status.MAPPING).update(
+            mapping=mapping.fields, status=ImportJob.Status.QUEUED, updated_at=clock.now()
+        )
+        if not queued:
+            return None
+        signals.import_queued.send(sender=ImportJob, job=step.job)
+    return step.job
+
+
+def queue_paste(user: User, text: str) -> ImportJob:
+    """Queues pasted lines, one prospect a line, as a file of known columns."""
+    permissions.require(user, permissions.Access.RECRUITER)
+    pasted = parse_pasted(text)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            organization_id=user.team_id,
+            created_by=user,
+            token=secrets.token_urlsafe(16),
+            source=ImportJob.Source.PASTE,
+            content=text.encode(),
+            header=PASTE_MAPPING.header,
+            mapping=PASTE_MAPPING.fields,
+            status=ImportJob.Status.QUEUED,
+            rows_total=len(pasted.rows) + len(pasted.unreadable),
+        )
+        signals.import_queued.send(sender=ImportJob, job=job)
+    return job
 
 
 def _limit(target: str) -> int:
@@ -333,37 +399,54 @@ def _clean(row: list[str], mapping: Mapping) -> dict:
     return values
 
 
-@transaction.atomic
-def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
-    """Creates or completes prospects; a constant number of queries whatever the row count."""
-    permissions.require(user, permissions.Access.RECRUITER)
-    result = ImportResult(header=mapping.header, errors=list(upload.unreadable))
-    cleaned: dict[str, dict] = {}
+@dataclass
+class _Row:
+    """A row of the file as the import will take it: its values for the prospect, or why not."""
+
+    number: int
+    cells: list[str]
+    problem: str = ""
+    values: dict = field(default_factory=dict)
+
+
+def _rows(upload: Upload, mapping: Mapping) -> list[_Row]:
+    """Every row in the file's order, each checked; the same on every run of the import, so a
+    run that goes on after another takes each row as the first would have."""
+    rows = [_Row(number, cells, problem) for number, cells, problem in upload.unreadable]
     first_row: dict[str, int] = {}
-    for number, row in upload.rows:
+    for number, cells in upload.rows:
         try:
-            values = _clean(row, mapping)
+            values = _clean(cells, mapping)
         except ValidationError as exc:
-            result.errors.append((number, row, " ".join(exc.messages)))
+            rows.append(_Row(number, cells, " ".join(exc.messages)))
             continue
         # A second row of the same person is likely a copy with other values: which to keep is
         # the recruiter's call, so the first is kept and the other is shown to them.
         if values["email"] in first_row:
-            result.errors.append((number, row, f"Same email as row {first_row[values['email']]}."))
+            rows.append(_Row(number, cells, f"Same email as row {first_row[values['email']]}."))
             continue
         first_row[values["email"]] = number
-        custom = values.pop("custom_fields")
-        # An empty cell leaves what an existing prospect has.
-        cleaned[values["email"]] = {
-            "custom_fields": custom,
-            **{k: v for k, v in values.items() if v},
-        }
-    result.errors.sort(key=lambda error: error[0])
+        rows.append(_Row(number, cells, values=values))
+    rows.sort(key=lambda row: row.number)
+    return rows
+
+
+@dataclass
+class _Written:
+    created: int
+    updated: int
+    skipped: int
+
+
+def _write(job: ImportJob, batch: list[_Row]) -> _Written:
+    """Creates or completes the batch's prospects and keeps its rows' errors; a constant number
+    of queries whatever the batch's size."""
+    cleaned = {row.values["email"]: row.values for row in batch if not row.problem}
     # Any case: a prospect added elsewhere may keep the case it was typed in.
     existing = {
         p.email.lower(): p
         for p in Prospect.objects.annotate(lower_email=Lower("email")).filter(
-            organization_id=user.team_id, lower_email__in=list(cleaned)
+            organization_id=job.organization_id, lower_email__in=list(cleaned)
         )
     }
     new: list[Prospect] = []
@@ -371,34 +454,131 @@ def import_rows(user: User, upload: Upload, mapping: Mapping) -> ImportResult:
     for email, values in cleaned.items():
         found = existing.get(email)
         if found is None:
-            prospect = Prospect(organization_id=user.team_id, created_by=user)
+            prospect = Prospect(
+                organization_id=job.organization_id, created_by_id=job.created_by_id
+            )
             new.append(prospect)
         else:
             prospect = found
             changed.append(prospect)
-        custom = values.pop("custom_fields")
+        # An empty cell leaves what an existing prospect has.
         for name, value in values.items():
-            setattr(prospect, name, value)
-        prospect.custom_fields = {**prospect.custom_fields, **custom}
+            if value and name != "custom_fields":
+                setattr(prospect, name, value)
+        prospect.custom_fields = {**prospect.custom_fields, **values["custom_fields"]}
     Prospect.objects.bulk_create(new)
-    Prospect.objects.bulk_update(
-        changed, ["first_name", "last_name", "company", "title", "timezone", "custom_fields"]
+    _update_all(changed)
+    errors = [
+        # PostgreSQL stores no null character in text: the row keeps a visible mark in its place.
+        ImportRowError(
+            job=job,
+            row=row.number,
+            values=[cell.replace("\x00", "\ufffd") for cell in row.cells],
+            problem=row.problem,
+        )
+        for row in batch
+        if row.problem
+    ]
+    ImportRowError.objects.bulk_create(errors)
+    return _Written(created=len(new), updated=len(changed), skipped=len(errors))
+
+
+_UPDATED = ("first_name", "last_name", "company", "title", "timezone")
+
+
+def _update_all(prospects: list[Prospect]) -> None:
+    """Writes the prospects' fields in one UPDATE ... FROM VALUES: bulk_update's CASE of a
+    branch per row and column was most of a large import's time."""
+    if not prospects:
+        return
+    table = connection.ops.quote_name(Prospect._meta.db_table)
+    rows = ", ".join([f"(%s, {', '.join(['%s'] * len(_UPDATED))}, %s::jsonb)"] * len(prospects))
+    params = [
+        value
+        for prospect in prospects
+        for value in (
+            prospect.pk,
+            *(getattr(prospect, name) for name in _UPDATED),
+            json.dumps(prospect.custom_fields),
+        )
+    ]
+    # Only column names of this module and placeholders go into the text; values are params.
+    sql = (
+        f"UPDATE {table} AS p SET {', '.join(f'{name} = v.{name}' for name in _UPDATED)}, "  # noqa: S608
+        f"custom_fields = v.custom_fields FROM (VALUES {rows}) "
+        f"AS v(id, {', '.join(_UPDATED)}, custom_fields) WHERE p.id = v.id"
     )
-    result.created, result.updated = len(new), len(changed)
-    return result
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
-def keep_errors(request, result: ImportResult) -> None:
-    cache.set(
-        _key(request, "errors"), {"header": result.header, "errors": result.errors}, KEEP_SECONDS
-    )
+@dataclass
+class ImportRun:
+    rows_done: int
+    # This run's time is up with rows left: the import goes on in another run.
+    more: bool
 
 
-def errors_csv(request) -> str:
-    stored = cache.get(_key(request, "errors")) or {"header": [], "errors": []}
+_IMPORTING = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+
+
+def run_import(job_id: int, *, seconds: float = RUN_SECONDS) -> ImportRun:
+    """Imports the job's rows a batch at a time, each batch and the progress it makes in one
+    transaction: a run stopped anywhere (a crash, a killed worker) leaves every batch whole or
+    absent, and the next run goes on from the rows done, so no prospect is written twice."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status not in _IMPORTING:
+        return ImportRun(job.rows_done, more=False)
+    try:
+        rows = _rows(_read_kept(job), Mapping(job.header, job.mapping))
+    except ValidationError as exc:
+        # The file was read at its upload; only a limit lowered since then refuses it here.
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            failure=" ".join(exc.messages)[:500],
+            content=b"",
+            updated_at=clock.now(),
+        )
+        return ImportRun(job.rows_done, more=False)
+    deadline = time.monotonic() + seconds
+    while True:
+        with transaction.atomic():
+            job = locks.import_job(job_id)
+            if job.status not in _IMPORTING:
+                return ImportRun(job.rows_done, more=False)
+            batch = rows[job.rows_done : job.rows_done + BATCH_ROWS]
+            written = _write(job, batch)
+            job.rows_done += len(batch)
+            job.created += written.created
+            job.updated += written.updated
+            job.skipped += written.skipped
+            job.status = (
+                ImportJob.Status.DONE if job.rows_done >= len(rows) else ImportJob.Status.RUNNING
+            )
+            job.updated_at = clock.now()
+            saved = ["rows_done", "created", "updated", "skipped", "status", "updated_at"]
+            if job.status == ImportJob.Status.DONE:
+                # The file is kept no longer than its import needs it.
+                job.content = b""
+                saved.append("content")
+            job.save(update_fields=saved)
+        if job.status == ImportJob.Status.DONE:
+            return ImportRun(job.rows_done, more=False)
+        if time.monotonic() >= deadline:
+            return ImportRun(job.rows_done, more=True)
+
+
+def errors_csv(job: ImportJob) -> Iterator[str]:
+    """The rows not imported, as a CSV to fix and upload again, a line at a time."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([safe_cell(cell) for cell in ["row", *stored["header"], "error"]])
-    for number, row, error in stored["errors"]:
-        writer.writerow([safe_cell(cell) for cell in [number, *row, error]])
-    return out.getvalue()
+
+    def line(cells: list) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow([safe_cell(cell) for cell in cells])
+        return out.getvalue()
+
+    yield line(["row", *job.header, "error"])
+    for error in job.row_errors.order_by("row").iterator(chunk_size=2_000):
+        yield line([error.row, *error.values, error.problem])

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from outreach.compiled import CompiledQuery
 
-from .models import Enrollment, Stage, Task
+from .models import Enrollment, ImportJob, Stage, Task
 
 
 def enrollment(pk: int) -> Enrollment:
@@ -72,3 +72,10 @@ def due_enrollments(now: datetime, batch: int) -> list[int]:
 
 def task(pk: int) -> Task:
     return Task.objects.select_for_update(of=("self",)).select_related("enrollment").get(pk=pk)
+
+
+def import_job(pk: int) -> ImportJob:
+    """The import, locked for one batch: a second run of its task (a redelivery, a retry) waits
+    for the batch and then goes on from the rows it saved, never over the same rows. Without
+    its file, which a batch does not read (and must not write back)."""
+    return ImportJob.objects.select_for_update().defer("content").get(pk=pk)

@@ -543,3 +543,75 @@ class DoNotContact(models.Model):
 
     def __str__(self):
         return self.value
+
+
+class ImportJob(models.Model):
+    """A CSV file or a pasted list being imported into prospects, in the background: the file is
+    kept here (not on a disk a worker may not share) until its last row is in, and the progress
+    is saved after each batch, so a task run again or after a crash goes on from there."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "CSV file"
+        PASTE = "paste", "Pasted list"
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for its columns"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The mapping form posts it back: an upload is found by its own token, and only by its user.
+    token = models.CharField(max_length=32, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILE)
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(default=bytes)
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failure = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportRowError(models.Model):
+    """A row of an import that was not imported, with its values as read and why."""
+
+    tenant_field = "job__organization"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    problem = models.TextField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["job", "row"]
+        indexes = [models.Index(fields=["job", "row"], name="import_error_by_row")]
+
+    def __str__(self):
+        return f"Row {self.row}: {self.problem}"

@@ -53,3 +53,8 @@ def pause_on_departure(sender, user, by, **kwargs):
 @receiver(signals.emails_queued, dispatch_uid="sequences.emails_queued")
 def dispatch_queued_emails(sender, sequence, **kwargs):
     tasks.dispatch_soon()
+
+
+@receiver(signals.import_queued, dispatch_uid="sequences.import_queued")
+def start_import(sender, job, **kwargs):
+    tasks.import_soon(job.pk)

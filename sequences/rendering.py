@@ -44,9 +44,17 @@ def missing_tokens(sequence_stages, prospect: Prospect, mailbox: Mailbox, alias=
     return templating.missing_tokens(texts, values)
 
 
+def manual_instructions(
+    stage: Stage, prospect: Prospect, mailbox: Mailbox, alias: SendAsAlias | None = None
+) -> str:
+    """A manual stage's instructions for `prospect` sent as `mailbox`: the prospect's and the
+    sender's values in place of the tokens (one without a value stays as typed)."""
+    return templating.render_note(stage.instructions, token_values(prospect, mailbox, alias))
+
+
 def task_instructions(task: Task) -> str:
-    """A manual stage's instructions as its task shows them: the prospect's and the sender's
-    values in place of the tokens (one without a value stays as typed)."""
+    """The instructions of the task's stage as its task shows them."""
     enrollment: Enrollment = task.enrollment
-    values = token_values(enrollment.prospect, enrollment.mailbox, enrollment.alias)
-    return templating.render_note(task.stage.instructions, values)
+    return manual_instructions(
+        task.stage, enrollment.prospect, enrollment.mailbox, enrollment.alias
+    )

@@ -40,6 +40,8 @@ from .dnc_match import listed_expression
 from .models import (
     EmailTemplate,
     Enrollment,
+    ImportJob,
+    ImportRowError,
     LibraryVisibility,
     Message,
     Prospect,
@@ -333,6 +335,23 @@ class ProspectHistory(TypedDict):
     enrollments: QuerySet[Enrollment]
     scheduled_emails: QuerySet[Enrollment]
     emails: QuerySet[Message]
+
+
+# The first rows not imported that an import's page lists; all of them download as a CSV.
+IMPORT_ERRORS_SHOWN = 100
+
+
+def import_errors_shown(job: ImportJob) -> list[ImportRowError]:
+    return list(job.row_errors.order_by("row")[:IMPORT_ERRORS_SHOWN])
+
+
+def imports_under_way(user: User) -> list[ImportJob]:
+    """The user's imports a worker has yet to finish, for the prospects page to link to."""
+    return list(
+        ImportJob.objects.filter(
+            created_by=user, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+        ).defer("content")[:10]
+    )
 
 
 def prospect_history(user: User, prospect: Prospect) -> ProspectHistory:

@@ -12,3 +12,7 @@ message_recorded = Signal()
 # through on_commit by the receiver): a dispatch then sends them within seconds rather than at
 # the next tick. Arguments: sequence (the one-off email's).
 emails_queued = Signal()
+
+# An import of prospects (a mapped file or a paste) was queued; its task starts once the
+# transaction that queued it commits (on_commit, by the receiver). Arguments: job.
+import_queued = Signal()

@@ -2,9 +2,9 @@
 enqueues (through transaction.on_commit), and nothing in the app imports it back."""
 
 from celery import shared_task
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
-from . import engine, replies, services
+from . import engine, importing, replies, services
 
 
 @shared_task
@@ -44,3 +44,18 @@ def sync_mailboxes() -> int:
 @shared_task
 def sync_mailbox(mailbox_id: int) -> replies.SyncResult:
     return replies.sync_mailbox(mailbox_id)
+
+
+def import_soon(job_id: int) -> None:
+    """The import's task once the transaction that queued it commits."""
+    transaction.on_commit(lambda: import_prospects.delay(job_id))
+
+
+# A database error (a prospect of the same email added by another import at that moment, a
+# lost connection) rolls its batch back; the retry goes on from the batches saved.
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=5)
+def import_prospects(job_id: int) -> int:
+    run = importing.run_import(job_id)
+    if run.more:
+        import_soon(job_id)
+    return run.rows_done

@@ -57,8 +57,9 @@ urlpatterns = [
     path("prospects/", prospects.prospect_list, name="prospects"),
     path("prospects/paste/", prospects.prospect_paste, name="prospect_paste"),
     path("prospects/import/", prospects.prospect_import, name="prospect_import"),
+    path("prospects/imports/<int:pk>/", prospects.prospect_import_job, name="prospect_import_job"),
     path(
-        "prospects/import/errors.csv",
+        "prospects/imports/<int:pk>/errors.csv",
         prospects.prospect_import_errors,
         name="prospect_import_errors",
     ),

@@ -17,6 +17,7 @@ from sequences.models import (
     DoNotContact,
     EmailTemplate,
     Enrollment,
+    ImportJob,
     Message,
     Prospect,
     Sequence,
@@ -162,6 +163,9 @@ def product_urls(org, owner):
     snippet = Snippet.objects.create(
         organization=org, owner=owner, name="Signature", body_html="<p>Rick</p>"
     )
+    job = ImportJob.objects.create(
+        organization=org, created_by=owner, token="walk", status=ImportJob.Status.DONE
+    )
     seq = f"/sequences/{sequence.pk}"
     return {
         **{
@@ -196,6 +200,8 @@ def product_urls(org, owner):
         "enrollments/<int:pk>/": ("get", f"/enrollments/{enrollment.pk}/"),
         "enrollments/<int:pk>/<slug:action>/": ("post", f"/enrollments/{enrollment.pk}/pause/"),
         "prospects/<int:pk>/": ("get", f"/prospects/{prospect.pk}/"),
+        "prospects/imports/<int:pk>/": ("get", f"/prospects/imports/{job.pk}/"),
+        "prospects/imports/<int:pk>/errors.csv": ("get", f"/prospects/imports/{job.pk}/errors.csv"),
         "replies/<int:pk>/text/": ("get", f"/replies/{reply.pk}/text/"),
         "prospects/<int:pk>/do-not-contact/": ("post", f"/prospects/{prospect.pk}/do-not-contact/"),
         "tasks/<int:pk>/complete/": ("post", f"/tasks/{task.pk}/complete/"),

@@ -63,7 +63,8 @@ def test_every_write_service_refuses_a_sender_only_teammate(hana, recruiter, org
         "mark do not contact": lambda: services.set_do_not_contact(
             prospect=prospect, by=hana, on=True
         ),
-        "import": lambda: importing.import_rows(hana, None, None),
+        "import a file": lambda: importing.upload_file(hana, None),
+        "paste prospects": lambda: importing.queue_paste(hana, "x@candidates.example"),
     }
     refused = []
     for what, write in writes.items():

@@ -19,7 +19,7 @@ from senders import selectors as sender_selectors
 
 from .. import importing, selectors, services
 from ..forms import CsvUploadForm, EnrollForm, PasteProspectsForm, ProspectForm
-from ..models import Prospect
+from ..models import ImportJob, Prospect
 from .common import _errors, _form_errors
 from .selection import chosen, filter_form
 
@@ -56,6 +56,7 @@ def prospect_list(request):
             "paste_form": PasteProspectsForm(prefix="paste"),
             "csv_form": CsvUploadForm(),
             "import_limits": importing.LIMITS,
+            "imports": selectors.imports_under_way(request.user),
             "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
         },
     )
@@ -68,14 +69,11 @@ def prospect_paste(request):
         _form_errors(request, form)
         return redirect("sequences:prospects")
     try:
-        pasted = importing.parse_pasted(form.cleaned_data["lines"])
+        job = importing.queue_paste(request.user, form.cleaned_data["lines"])
     except ValidationError as exc:
         _errors(request, exc)
         return redirect("sequences:prospects")
-    result = importing.import_rows(request.user, pasted, importing.PASTE_MAPPING)
-    # The page offers these rows as a CSV too.
-    importing.keep_errors(request, result)
-    return render(request, "sequences/import_result.html", {"result": result})
+    return redirect("sequences:prospect_import_job", job.pk)
 
 
 @require_POST
@@ -89,44 +87,57 @@ def prospect_import(request):
             _form_errors(request, form)
             return redirect("sequences:prospects")
         try:
-            token, stored = importing.store_upload(request, form.cleaned_data["file"])
+            uploaded = importing.upload_file(request.user, form.cleaned_data["file"])
         except ValidationError as exc:
             _errors(request, exc)
             return redirect("sequences:prospects")
-        return _mapping_page(request, token, stored)
-    token = request.POST["upload"]
-    upload = importing.load_upload(request, token)
-    if upload is None:
+        return _mapping_page(request, uploaded)
+    step = importing.awaiting_mapping(request.user, request.POST["upload"])
+    job = None
+    if step is not None:
+        fields = {
+            column: request.POST.get(f"map_{index}", "")
+            for index, column in enumerate(step.upload.header)
+        }
+        try:
+            job = importing.queue_import(request.user, step, fields)
+        except ValidationError as exc:
+            _errors(request, exc)
+            return _mapping_page(request, step)
+    if job is None:
         messages.error(
             request, "This upload was imported already or is over an hour old: upload it again."
         )
         return redirect("sequences:prospects")
-    mapping = {
-        column: request.POST.get(f"map_{index}", "") for index, column in enumerate(upload.header)
-    }
-    try:
-        result = importing.import_rows(
-            request.user, upload, importing.Mapping(upload.header, mapping)
-        )
-    except ValidationError as exc:
-        _errors(request, exc)
-        return _mapping_page(request, token, upload)
-    importing.forget_upload(request, token)
-    importing.keep_errors(request, result)
-    return render(request, "sequences/import_result.html", {"result": result})
+    return redirect("sequences:prospect_import_job", job.pk)
 
 
-def _mapping_page(request, token: str, upload: importing.Upload) -> HttpResponse:
+def _mapping_page(request, step: importing.MappingStep) -> HttpResponse:
     return render(
         request,
         "sequences/import_mapping.html",
-        {"token": token, "upload": upload, "fields": importing.FIELDS},
+        {"token": step.job.token, "upload": step.upload, "fields": importing.FIELDS},
     )
 
 
 @require_GET
-def prospect_import_errors(request):
-    response = HttpResponse(importing.errors_csv(request), content_type="text/csv")
+def prospect_import_job(request, pk):
+    """An import's progress, which its htmx fragment refreshes until the import is over, then
+    what it did and the first rows not imported."""
+    # Polled every second while it runs: without the file it keeps, up to MAX_BYTES.
+    job = get_for_user_or_404(ImportJob.objects.defer("content"), request.user, pk=pk)
+    context = {
+        "job": job,
+        "errors": selectors.import_errors_shown(job) if job.finished else [],
+    }
+    template = "sequences/_import_progress.html" if request.htmx else "sequences/import_job.html"
+    return render(request, template, context)
+
+
+@require_GET
+def prospect_import_errors(request, pk):
+    job = get_for_user_or_404(ImportJob.objects.defer("content"), request.user, pk=pk)
+    response = StreamingHttpResponse(importing.errors_csv(job), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="prospects-not-imported.csv"'
     return response
 

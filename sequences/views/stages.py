@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
-from .. import selectors, services, templating
+from .. import rendering, selectors, services, templating
 from ..forms import StageForm
 from ..models import Prospect, Stage
 from .common import _errors, _sequence
@@ -119,7 +119,14 @@ def stage_preview(request, pk, stage_pk):
         or stage.sequence.sender_mailbox
     )
     context: dict[str, object] = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
-    if stage.kind == Stage.Kind.EMAIL and prospect and mailbox:
+    if stage.kind == Stage.Kind.MANUAL:
+        # As the tasks page will show them when this stage comes due for the prospect.
+        context["instructions"] = (
+            rendering.manual_instructions(stage, prospect, mailbox)
+            if prospect and mailbox
+            else stage.instructions
+        )
+    elif prospect and mailbox:
         try:
             context["email"] = services.render_stage(stage, prospect, mailbox)
         except templating.TemplateError as exc:

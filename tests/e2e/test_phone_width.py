@@ -1,11 +1,13 @@
-"""Every main page at a phone's width (390 px) in a real Chromium: nothing wider than the screen
-(tables scroll inside their card), for a recruiter with work on every page."""
+"""Every main page at a phone's width (390 px) and a laptop's (1280 px) in a real Chromium, for a
+recruiter with work on every page: nothing wider than the screen (tables scroll inside their
+card), and every field a person can see has a name a screen reader says (its label, aria-label
+or aria-labelledby)."""
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sequences.models import Enrollment, Message
+from sequences.models import Enrollment, ImportJob, ImportRowError, Message, Stage
 from tests.e2e.test_delegation import log_in
 from tests.factories import (
     EmailTemplateFactory,
@@ -28,7 +30,6 @@ PAGES = [
     "/templates/",
     "/templates/new/",
     "/snippets/",
-    "/sequences/{sequence}/stages/{stage}/",
     "/tasks/",
     "/outbox/",
     "/stats/",
@@ -37,7 +38,24 @@ PAGES = [
     "/account/",
     "/senders/",
     "/enrollments/{enrollment}/",
+    "/enrollments/reassign/",
+    "/sequences/{sequence}/stages/{email_stage}/",
+    "/sequences/{sequence}/stages/{stage}/",
+    "/prospects/imports/{import_job}/",
 ]
+
+# The visible fields (not buttons) with no accessible name of the kinds a label gives.
+UNNAMED_FIELDS = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((field) => !["hidden", "submit", "button", "reset", "image"].includes(field.type))
+  .filter((field) => field.getClientRects().length > 0)
+  .filter((field) => {
+    const byIds = (field.getAttribute("aria-labelledby") || "").split(/\\s+/)
+      .map((id) => document.getElementById(id)).filter(Boolean)
+      .map((element) => element.textContent).join(" ");
+    const labels = [...(field.labels || [])].map((label) => label.textContent).join(" ");
+    return !(byIds + (field.getAttribute("aria-label") || "") + labels).trim();
+  })
+  .map((field) => field.outerHTML.slice(0, 160))"""
 
 
 @pytest.fixture
@@ -74,20 +92,53 @@ def work(org, recruiter):
         subject="A platform role at A company with a rather long name GmbH, {{first_name}}",
     )
     SnippetFactory(owner=recruiter, name="Scheduling link and a paragraph about the team")
+    manual = Stage.objects.create(
+        sequence=sequence,
+        position=sequence.stages.count(),
+        kind=Stage.Kind.MANUAL,
+        manual_kind=Stage.ManualKind.CALL,
+        instructions="Call {{first_name}}.",
+    )
+    # Paused for a revoked delegation: the reassign page has one to move.
+    EnrollmentFactory(
+        sequence=sequence,
+        mailbox=mailbox,
+        status=Enrollment.Status.PAUSED,
+        pause_cause=Enrollment.PauseCause.DELEGATION_REVOKED,
+        status_reason="Sending as hana@acme.example was revoked.",
+    )
+    job = ImportJob.objects.create(
+        organization=org,
+        created_by=recruiter,
+        token="phone",
+        status=ImportJob.Status.DONE,
+        header=["Email"],
+        rows_total=1,
+        rows_done=1,
+        skipped=1,
+    )
+    ImportRowError.objects.create(
+        job=job, row=2, values=["not-an-email"], problem="not-an-email is not an email address."
+    )
     return {
         "sequence": sequence.pk,
-        "stage": sequence.stages.first().pk,
         "prospect": prospect.pk,
         "enrollment": enrollment.pk,
+        "stage": manual.pk,
+        "email_stage": sequence.stages.get(position=0).pk,
+        "import_job": job.pk,
     }
 
 
 @pytest.mark.e2e
-def test_no_main_page_is_wider_than_a_phone(live_server, browser, recruiter, work):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "laptop"])
+def test_no_main_page_is_wider_than_the_screen_and_every_field_has_a_label(
+    live_server, browser, recruiter, work, width
+):
+    context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
     log_in(page, live_server.url, recruiter)
-    too_wide = {}
+    too_wide, unnamed = {}, {}
     for path in PAGES:
         url = path.format(**work)
         response = page.goto(f"{live_server.url}{url}")
@@ -97,8 +148,12 @@ def test_no_main_page_is_wider_than_a_phone(live_server, browser, recruiter, wor
         )
         if overflow > 0:
             too_wide[url] = overflow
+        fields = page.evaluate(UNNAMED_FIELDS)
+        if fields:
+            unnamed[url] = fields
     context.close()
     assert too_wide == {}
+    assert unnamed == {}
 
 
 @pytest.mark.e2e

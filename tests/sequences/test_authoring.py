@@ -105,6 +105,33 @@ def test_preview_renders_a_stage_for_a_prospect_and_names_a_missing_token(
     assert "No value for {{first_name}}" in page
 
 
+def test_preview_of_a_manual_stage_shows_its_instructions_with_the_prospects_values(
+    recruiter_client, sequence, org, recruiter_mailbox
+):
+    stage = Stage.objects.create(
+        sequence=sequence,
+        position=sequence.stages.count(),
+        kind=Stage.Kind.MANUAL,
+        manual_kind=Stage.ManualKind.LINKEDIN_INMAIL,
+        instructions="InMail {{first_name}} at {{company}} about {{title|the role}}, as "
+        "{{sender_email}}.\nMention {{github}}.",
+    )
+    lin = ProspectFactory(organization=org, first_name="Lin", company="Hooli", title="")
+    url = f"/sequences/{sequence.pk}/stages/{stage.pk}/preview/"
+
+    page = recruiter_client.get(url, {"prospect": lin.pk}).content.decode()
+
+    assert (
+        f"InMail Lin at Hooli about the role, as {recruiter_mailbox.email}.<br>"
+        "Mention {{github}}." in page
+    )
+    assert f"for {lin.email}" in page
+    # Before a prospect is chosen: the instructions as typed, and what choosing one does.
+    blank = recruiter_client.get(url).content.decode()
+    assert "InMail {{first_name}} at {{company}}" in blank
+    assert "Choose a prospect to see the instructions with their values" in blank
+
+
 def test_clone_copies_stages_and_archive_hides_from_the_list(recruiter_client, sequence):
     recruiter_client.post(f"/sequences/{sequence.pk}/clone/")
     copy = Sequence.objects.get(name="Copy of Backend engineers")

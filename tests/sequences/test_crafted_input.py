@@ -14,6 +14,7 @@ from senders.gmail import MessageHeaders
 from sequences import classifier, replies, services
 from sequences.models import Message, Prospect, Sequence
 from tests.factories import EnrollmentFactory, ProspectFactory, SequenceFactory
+from tests.sequences.imports import errors_download, post_and_import, result_of
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,11 @@ def import_csv(client, raw: bytes | str, mapping=MAP_ALL):
     """Uploads, maps and imports; returns the result."""
     page = upload(client, raw)
     assert page.templates[0].name == "sequences/import_mapping.html", page.content.decode()
-    response = client.post("/prospects/import/", {"upload": page.context["token"], **mapping})
+    response = post_and_import(
+        client, "/prospects/import/", {"upload": page.context["token"], **mapping}
+    )
     assert response.status_code == 200
-    return response.context["result"]
+    return result_of(response)
 
 
 def page_messages(response) -> list[str]:
@@ -264,13 +267,16 @@ def test_an_empty_file_is_refused_not_taken_for_the_last_upload(recruiter_client
 
 
 def test_the_rows_with_problems_download_without_formulas(recruiter_client):
-    import_csv(
+    page = upload(
+        recruiter_client, "Email,=Notes\n" + '=HYPERLINK("http://evil.example"),@SUM(A1)\n'
+    )
+    done = post_and_import(
         recruiter_client,
-        "Email,=Notes\n" + '=HYPERLINK("http://evil.example"),@SUM(A1)\n',
-        {"map_0": "email", "map_1": "custom"},
+        "/prospects/import/",
+        {"upload": page.context["token"], "map_0": "email", "map_1": "custom"},
     )
 
-    rows = list(csv.reader(io.StringIO(recruiter_client.get("/prospects/import/errors.csv").text)))
+    rows = list(csv.reader(io.StringIO(errors_download(recruiter_client, done))))
 
     assert rows == [
         ["row", "Email", "'=Notes", "error"],
@@ -287,7 +293,7 @@ def test_the_rows_with_problems_download_without_formulas(recruiter_client):
 
 
 def paste(client, text: str):
-    return client.post("/prospects/paste/", {"paste-lines": text})
+    return post_and_import(client, "/prospects/paste/", {"paste-lines": text})
 
 
 def test_pasted_lines_with_problems_are_reported_by_line_and_the_others_kept(recruiter_client):
@@ -303,7 +309,7 @@ def test_pasted_lines_with_problems_are_reported_by_line_and_the_others_kept(rec
 
     assert response.status_code == 200
     assert emails() == ["ada@candidates.example", "grace@candidates.example"]
-    assert [(n, e) for n, _, e in response.context["result"].errors] == [
+    assert [(n, e) for n, _, e in result_of(response).errors] == [
         (2, "This row could not be read: a value in it is longer than 131,072 characters."),
         (4, "First name contains a null character (invisible): delete it."),
         (5, "First name is longer than 100 characters."),
@@ -311,9 +317,9 @@ def test_pasted_lines_with_problems_are_reported_by_line_and_the_others_kept(rec
 
 
 def test_pasted_lines_with_problems_download(recruiter_client):
-    paste(recruiter_client, "ada@candidates.example, Ada\nnot-an-email, Bad")
+    page = paste(recruiter_client, "ada@candidates.example, Ada\nnot-an-email, Bad")
 
-    errors = recruiter_client.get("/prospects/import/errors.csv").text
+    errors = errors_download(recruiter_client, page)
 
     assert errors.splitlines() == [
         "row,email,first name,last name,company,title,error",

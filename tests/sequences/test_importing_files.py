@@ -9,6 +9,7 @@ from django.test import Client
 
 from sequences import importing
 from sequences.models import Prospect
+from tests.sequences.imports import post_and_import, result_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def upload(client: Client, raw: bytes | str):
 
 
 def map_columns(client: Client, page, mapping=MAP):
-    return client.post("/prospects/import/", {"upload": page.context["token"], **mapping})
+    return post_and_import(
+        client, "/prospects/import/", {"upload": page.context["token"], **mapping}
+    )
 
 
 def page_messages(response) -> list[str]:
@@ -93,7 +96,7 @@ def test_the_upload_form_sent_without_a_file_imports_nothing(recruiter_client):
     assert page_messages(page) == ["This field is required."]
     assert not Prospect.objects.exists()
     # The earlier upload is still there for its own mapping page.
-    assert map_columns(recruiter_client, mapped).context["result"].created == 1
+    assert result_of(map_columns(recruiter_client, mapped)).created == 1
 
 
 # Each upload is its own ----------------------------------------------------------------------
@@ -130,7 +133,7 @@ def test_a_refused_mapping_keeps_its_upload(recruiter_client):
     refused = map_columns(recruiter_client, page, {"map_0": "first_name"})
     assert "Map exactly one column to Email." in refused.content.decode()
 
-    assert map_columns(recruiter_client, refused).context["result"].created == 1
+    assert result_of(map_columns(recruiter_client, refused)).created == 1
 
 
 def test_another_users_upload_is_not_found(recruiter_client, teammate):
@@ -172,7 +175,7 @@ def test_an_excel_unicode_text_file_is_read_by_its_tabs(recruiter_client, raw):
         "company",
     ]
 
-    result = map_columns(recruiter_client, page).context["result"]
+    result = result_of(map_columns(recruiter_client, page))
 
     assert (result.created, result.errors) == (2, [])
     assert Prospect.objects.get(email="ada@candidates.example").company == "Analytical, Ltd."
@@ -183,7 +186,7 @@ def test_a_utf8_file_with_its_byte_order_mark_is_read(recruiter_client):
     # The mark is not part of the first column's name: "Email" is still recognised.
     assert page.context["upload"].header[0] == "Email"
 
-    result = map_columns(recruiter_client, page).context["result"]
+    result = result_of(map_columns(recruiter_client, page))
 
     assert result.created == 1
     assert Prospect.objects.get().first_name == "Zoë"
@@ -203,7 +206,7 @@ def test_a_second_row_of_the_same_email_is_shown_and_the_first_kept(recruiter_cl
     text = result.content.decode()
     assert "2 added, 0 updated" in text
     assert "2 rows not imported" in text
-    assert [(n, e) for n, _, e in result.context["result"].errors] == [
+    assert [(n, e) for n, _, e in result_of(result).errors] == [
         (4, "Same email as row 2."),
         (5, "Same email as row 2."),
     ]
@@ -227,7 +230,7 @@ def test_a_value_too_long_for_its_column_is_shown_as_its_rows_error(recruiter_cl
 def test_the_upload_form_states_the_limits(recruiter_client):
     page = recruiter_client.get("/prospects/").content.decode()
 
-    assert "At most 10,000 prospects and 5 MB a file." in page
+    assert "At most 100,000 prospects and 20 MB a file." in page
 
 
 def test_a_file_over_the_row_limit_is_refused_with_the_limit(recruiter_client, monkeypatch):

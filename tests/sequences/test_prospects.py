@@ -4,6 +4,7 @@ import pytest
 
 from sequences.models import Prospect
 from tests.factories import ProspectFactory
+from tests.sequences.imports import errors_download, post_and_import
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,8 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     mapping = page.content.decode()
     assert "4 rows read" in mapping
     assert 'value="custom" selected' in mapping  # GitHub: a custom field
-    result = recruiter_client.post(
+    done = post_and_import(
+        recruiter_client,
         "/prospects/import/",
         {
             "upload": page.context["token"],
@@ -40,7 +42,8 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
             "map_3": "company",
             "map_4": "custom",
         },
-    ).content.decode()
+    )
+    result = done.content.decode()
     assert "1 added, 1 updated" in result
     assert "not-an-email is not an email address." in result
     assert "Same email as row 2." in result
@@ -54,9 +57,7 @@ def test_csv_import_maps_columns_keeps_good_rows_and_reports_bad_ones(recruiter_
     grace = Prospect.objects.get(email="grace@candidates.example")
     assert (grace.first_name, grace.title) == ("Grace", "Admiral")
 
-    errors = recruiter_client.get("/prospects/import/errors.csv")
-    assert errors["Content-Type"] == "text/csv"
-    assert errors.content.decode().splitlines() == [
+    assert errors_download(recruiter_client, done).splitlines() == [
         "row,Email,First Name,Last Name,Company,GitHub,error",
         "3,not-an-email,Bad,Row,Nowhere,x,not-an-email is not an email address.",
         "4,ADA@candidates.example,Ada,L.,Analytical Engines,adal,Same email as row 2.",
@@ -73,7 +74,8 @@ def test_a_mapping_without_an_email_column_is_refused(recruiter_client):
 
 
 def test_paste_many_and_dedupe_case_insensitively(recruiter_client, org):
-    recruiter_client.post(
+    post_and_import(
+        recruiter_client,
         "/prospects/paste/",
         {"paste-lines": "lin@candidates.example, Lin, Wu, Hooli, CTO\nLIN@candidates.example\nx@y"},
     )
