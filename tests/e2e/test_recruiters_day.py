@@ -147,6 +147,10 @@ def test_the_dashboard_of_a_busy_recruiter_links_to_each_thing_to_do(
     expect(needs).to_contain_text("Friday works.")
     needs.get_by_role("link", name=re.compile(r"^Ben ")).click()
     expect(page.locator("main")).to_contain_text("ben@candidates.example")
+    page.goto(dashboard)
+    needs.get_by_role("link", name=re.compile(r"^Read the reply from Ben")).click()
+    expect(page).to_have_url(re.compile(r"/replies/#reply-\d+$"))
+    expect(page.locator(":target")).to_contain_text("Friday works.")
 
     page.goto(dashboard)
     expect(needs).to_contain_text("Tasks due")
