@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.db.models import QuerySet
 
-from outreach import clock
+from outreach import clock, rich_text
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
@@ -134,6 +134,11 @@ class SharesForm(forms.Form):
         }
 
 
+# The body of an email: static/js/editor.js makes the textarea a rich-text editor (kept as the
+# form's field), and the token picker inserts into it.
+BODY_ATTRS = {"rows": 10, "data-token-target": "", "data-rich-editor": ""}
+
+
 class StageForm(forms.ModelForm):
     class Meta:
         model = Stage
@@ -142,6 +147,7 @@ class StageForm(forms.ModelForm):
             "delay_days",
             "subject",
             "body_html",
+            "include_signature",
             "threading",
             "manual_kind",
             "instructions",
@@ -152,12 +158,12 @@ class StageForm(forms.ModelForm):
         }
         widgets = {
             "subject": forms.TextInput(attrs={"data-token-target": ""}),
-            "body_html": forms.Textarea(attrs={"rows": 10, "data-token-target": ""}),
+            "body_html": forms.Textarea(attrs=BODY_ATTRS),
             "instructions": forms.Textarea(attrs={"rows": 3}),
         }
 
     # A stage keeps the kind it was added with: its form has only that kind's fields.
-    EMAIL_ONLY = ("subject", "body_html", "threading")
+    EMAIL_ONLY = ("subject", "body_html", "include_signature", "threading")
     MANUAL_ONLY = ("manual_kind", "instructions")
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -172,6 +178,9 @@ class StageForm(forms.ModelForm):
             dropped.append("threading")
         for name in dropped:
             del self.fields[name]
+        if stage.kind == Stage.Kind.EMAIL and not self.is_bound:
+            # A body from before the editor opens in it as the paragraphs it is sent as.
+            self.initial["body_html"] = rich_text.paragraphs(stage.body_html)
         if stage.kind == Stage.Kind.MANUAL:
             self.fields["manual_kind"].required = True
             self.fields["manual_kind"].label = "Task"
@@ -224,8 +233,9 @@ class EmailForm(forms.Form):
     subject = forms.CharField(
         max_length=300, widget=forms.TextInput(attrs={"data-token-target": ""})
     )
-    body_html = forms.CharField(
-        label="Body", widget=forms.Textarea(attrs={"rows": 10, "data-token-target": ""})
+    body_html = forms.CharField(label="Body", widget=forms.Textarea(attrs=BODY_ATTRS))
+    include_signature = forms.BooleanField(
+        required=False, initial=True, label="Add the sender's signature"
     )
     bcc = forms.CharField(
         required=False,
@@ -259,6 +269,7 @@ class EmailForm(forms.Form):
             subject=data.get("subject", ""),
             body_html=data.get("body_html", ""),
             bcc=data.get("bcc", ""),
+            include_signature=data.get("include_signature", False),
         )
 
     def clean_send_at(self):

@@ -38,6 +38,7 @@ class EmailDraft:
     subject: str
     body_html: str
     bcc: str = ""
+    include_signature: bool = True
 
 
 def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
@@ -66,6 +67,7 @@ def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
         subject=draft.subject.strip(),
         body_html=body,
         body_text=text,
+        include_signature=draft.include_signature,
     )
 
 

@@ -246,14 +246,20 @@ def test_each_stage_form_shows_only_the_fields_of_its_kind_and_threading_as_the_
 
     page = recruiter_client.get(f"{edit}{first.pk}/").content.decode()
     # The list says the first email starts the thread; its form offers no other choice.
-    assert _fields(page) == {"delay_days", "subject", "body_html"}
+    assert _fields(page) == {"delay_days", "subject", "body_html", "include_signature"}
     assert "the first email starts the thread." in page
     stages = recruiter_client.get(f"/sequences/{sequence.pk}/").content.decode()
     assert "<strong>Stage 1</strong> ·\n        Email, new thread" in stages
     assert "<strong>Stage 2</strong> ·\n        Email, in thread" in stages
 
     page = recruiter_client.get(f"{edit}{second.pk}/").content.decode()
-    assert _fields(page) == {"delay_days", "subject", "body_html", "threading"}
+    assert _fields(page) == {
+        "delay_days",
+        "subject",
+        "body_html",
+        "include_signature",
+        "threading",
+    }
     assert '<option value="same_thread" selected>Reply in the same thread</option>' in page
 
     page = recruiter_client.get(f"{edit}{manual.pk}/").content.decode()
