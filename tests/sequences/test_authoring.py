@@ -105,6 +105,54 @@ def test_preview_renders_a_stage_for_a_prospect_and_names_a_missing_token(
     assert "No value for {{first_name}}" in page
 
 
+def test_the_preview_follows_the_stage_as_written_and_says_what_cleaning_removes(
+    recruiter_client, sequence, org, recruiter_mailbox
+):
+    stage = sequence.stages.get(position=0)
+    recruiter_mailbox.signature_html = "<p>Rick, Acme talent</p>"
+    recruiter_mailbox.save()
+    alice = ProspectFactory(organization=org, first_name="Alice")
+    written = {
+        "prospect": alice.pk,
+        "mailbox": recruiter_mailbox.pk,
+        "delay_days": 0,
+        "subject": "Hello {{first_name}}",
+        "body_html": '<p style="color:red">Hi <b>{{first_name}}</b></p><img src="x.gif">',
+        "include_signature": "on",
+    }
+    url = f"/sequences/{sequence.pk}/stages/{stage.pk}/preview/"
+    page = recruiter_client.post(url, written).content.decode()
+    assert "<strong>Hello Alice</strong>" in page
+    assert "<p>Hi <b>Alice</b></p>" in page
+    assert '<div class="signature"><p>Rick, Acme talent</p></div>' in page
+    assert "We removed what an email can&#x27;t carry: an image and the style on an element." in (
+        page
+    )
+    # Nothing was saved, and without the box ticked the signature is left out.
+    stage.refresh_from_db()
+    assert "Alice" not in stage.subject
+    page = recruiter_client.post(url, {**written, "include_signature": ""}).content.decode()
+    assert "signature" not in page
+
+    # Saved, the writer is told too.
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stage.pk}/", written, follow=True
+    )
+    assert "We removed what an email can&#x27;t carry: an image" in response.content.decode()
+    stage.refresh_from_db()
+    assert stage.body_html == "<p>Hi <b>{{first_name}}</b></p>" and stage.include_signature
+
+
+def test_a_plain_text_body_opens_in_the_editor_as_paragraphs(recruiter_client, sequence):
+    stage = sequence.stages.get(position=0)
+    sequence.stages.filter(pk=stage.pk).update(body_html="Hi {{first_name}},\n\nA role.\nRemote.")
+    page = recruiter_client.get(f"/sequences/{sequence.pk}/stages/{stage.pk}/").content.decode()
+    assert "data-rich-editor" in page and "quill-2.0.3.min" in page
+    assert (
+        "&lt;p&gt;Hi {{first_name}},&lt;/p&gt;&lt;p&gt;A role.&lt;br&gt;Remote.&lt;/p&gt;" in page
+    )
+
+
 def test_clone_copies_stages_and_archive_hides_from_the_list(recruiter_client, sequence):
     recruiter_client.post(f"/sequences/{sequence.pk}/clone/")
     copy = Sequence.objects.get(name="Copy of Backend engineers")
