@@ -102,6 +102,7 @@
     var wrapper = document.createElement("div");
     wrapper.className = "rich-editor";
     var box = document.createElement("div");
+    wrapper.appendChild(box);
     textarea.after(wrapper);
     var quill = new window.Quill(box, {
       formats: FORMATS,
@@ -110,7 +111,7 @@
         keyboard: { bindings: { tab: null, indent: null, outdent: null } },
       },
     });
-    wrapper.append(toolbar(quill, label ? label.textContent.trim() : ""), box);
+    wrapper.insertBefore(toolbar(quill, label ? label.textContent.trim().replace(/:$/, "") : ""), box);
     textarea.hidden = true;
     quill.setContents(quill.clipboard.convert({ html: textarea.value }), "silent");
     quill.history.clear();

@@ -4,6 +4,7 @@ sandbox inbox receives the email with that formatting in its HTML part, paragrap
 in its text part, and the signature in both."""
 
 import email
+import re
 from email import policy
 
 import pytest
@@ -116,3 +117,39 @@ def test_a_stage_written_in_the_editor_arrives_with_its_formatting_token_and_sig
         "(https://acme.example/jobs/42).\n\n- Remote\n- Four days a week\n\n"
         "-- \nRick Recruiter\n\nTalent, Acme"
     )
+
+
+def test_pasting_from_a_word_processor_keeps_bold_italic_links_and_lists_only(
+    live_server, page: Page, sandbox, org, recruiter
+):
+    mailbox = connect(sandbox, recruiter)
+    sequence = make_sequence(recruiter, mailbox, kinds=("email",))
+    log_in(page, live_server.url, recruiter)
+    page.goto(f"{live_server.url}/sequences/{sequence.pk}/stages/{sequence.stages.get().pk}/")
+    body = page.get_by_role("textbox", name="Body")
+    body.press("Control+a")
+    body.press("Delete")
+    pasted = (
+        '<h1 style="color:red">A role</h1><p><span style="font-family:Calibri">Plain, '
+        "<b>bold</b>, <i>italic</i>, <u>underlined</u>, "
+        f'<a href="{JOBS}">a link</a></span></p><img src="https://x.example/logo.png">'
+        "<table><tr><td>cell</td></tr></table><ol><li>one</li><li>two</li></ol>"
+    )
+    body.evaluate(
+        """(editor, html) => {
+            const data = new DataTransfer();
+            data.setData("text/html", html);
+            data.setData("text/plain", "fallback");
+            editor.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true,
+                cancelable: true}));
+        }""",
+        pasted,
+    )
+    field = page.locator("textarea[name=body_html]")
+    expect(field).to_have_value(re.compile("<ol><li>one</li><li>two</li></ol>"))
+    value = field.input_value()
+    assert "<strong>bold</strong>" in value and "<em>italic</em>" in value
+    assert f'<a href="{JOBS}"' in value and "a link</a>" in value
+    for dropped in ("<h1", "style=", "<img", "<table", "<u>", "<span"):
+        assert dropped not in value
+    assert "A role" in value and "cell" in value

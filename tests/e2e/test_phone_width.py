@@ -13,6 +13,7 @@ PAGES = [
     "/dashboard/",
     "/sequences/",
     "/sequences/{sequence}/",
+    "/sequences/{sequence}/stages/{stage}/",
     "/prospects/",
     "/prospects/{prospect}/",
     "/replies/",
@@ -57,7 +58,12 @@ def work(org, recruiter):
         body_text="Thanks! Tuesday works. " * 8,
         sent_at=timezone.now(),
     )
-    return {"sequence": sequence.pk, "prospect": prospect.pk, "enrollment": enrollment.pk}
+    return {
+        "sequence": sequence.pk,
+        "stage": sequence.stages.first().pk,
+        "prospect": prospect.pk,
+        "enrollment": enrollment.pk,
+    }
 
 
 @pytest.mark.e2e
