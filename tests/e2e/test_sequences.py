@@ -101,6 +101,9 @@ def test_token_picker_inserts_at_the_cursor(live_server, page, recruiter):
     expect(body).to_have_text("Dear {{first_name}}, thanks")
     field = page.locator("textarea[name=body_html]")
     expect(field).to_have_value("<p>Dear {{first_name}}, thanks</p>")
+    # Tab leaves the editor, as it leaves any field, to the signature box after it.
+    body.press("Tab")
+    expect(page.get_by_label("Add the sender's signature")).to_be_focused()
 
     # Other scripts put HTML in the editor with events on its textarea, which it says it handled.
     handled = field.evaluate(
