@@ -131,6 +131,12 @@ _UNREPORTED_TAGS = frozenset(
     {"html", "body", "thead", "tbody", "tfoot", "tr", "td", "th", "col", "colgroup", "caption"}
     | {"source", "track", "option", "optgroup", "label", "o:p"}
 )
+_ATTRIBUTE_WORDS = {
+    "dir": "the text direction",
+    "align": "the alignment",
+    "target": "the new-window setting",
+    "title": "the tooltip",
+}
 # Put back on every link by the cleaning itself.
 _UNREPORTED_ATTRIBUTES = frozenset({"rel"})
 
@@ -164,7 +170,10 @@ def _removed(html: str) -> list[str]:
         singular, plural = _TAG_WORDS.get(tag, (f"a <{tag}> element", f"<{tag}> elements"))
         words.append(singular if count == 1 else f"{count} {plural}")
     for attribute, count in finder.attributes.items():
-        words.append(f"the {attribute} on {_count(count, 'element')}")
+        what = _ATTRIBUTE_WORDS.get(attribute) or (
+            f"the {attribute} script" if attribute.startswith("on") else f"the {attribute}"
+        )
+        words.append(f"{what} on {_count(count, 'element')}")
     if finder.addresses:
         shown = ", ".join(f'"{address[:40]}"' for address in finder.addresses[:3])
         words.append(

@@ -58,3 +58,12 @@ def test_a_plain_text_body_becomes_paragraphs_and_line_breaks():
 def test_an_emptied_editor_has_no_text():
     assert not has_text("<p><br></p><p>&nbsp; </p>")
     assert has_text("<p><strong>Rick</strong></p>")
+
+
+def test_attributes_are_named_as_a_writer_knows_them():
+    pasted = '<div dir="ltr" onclick="x()">a</div><a href="https://x.example" target="_blank">b</a>'
+    assert clean(pasted).removed == [
+        "the text direction on an element",
+        "the onclick script on an element",
+        "the new-window setting on an element",
+    ]
