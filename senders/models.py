@@ -24,6 +24,8 @@ class Mailbox(models.Model):
     )
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=200, blank=True)
+    # Cleaned as an email body is (outreach.rich_text), and without tokens; only the owner sets it.
+    signature_html = models.TextField(blank=True)
     provider = models.CharField(max_length=20, default="gmail", editable=False)
     refresh_token = EncryptedTextField(blank=True)
     scopes = models.JSONField(default=list, blank=True)

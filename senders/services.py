@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.timesince import timeuntil
 
-from outreach import clock, permissions
+from outreach import clock, permissions, rich_text
 from outreach import selectors as org_selectors
 from outreach.emails import absolute_url, send_product_email
 from outreach.models import Role, User, normalize_email
@@ -220,6 +220,36 @@ def disconnect_mailbox(*, mailbox: Mailbox, by: User) -> None:
             log.warning(
                 "revoking a disconnected mailbox's grant failed", extra={"mailbox_id": mailbox.pk}
             )
+
+
+# Whoever pastes a whole document or an image into a signature gets told, not a 1 MB footer on
+# every email; a real signature is a few lines.
+SIGNATURE_MAX_BYTES = 10 * 1024
+
+
+def set_signature(*, mailbox: Mailbox, by: User, signature_html: str) -> rich_text.Cleaned:
+    """Cleans and keeps the signature that ends every email sent from `mailbox`, by its owner and
+    by teammates sending on their behalf; empty for none. Returns what the cleaning removed.
+
+    Tokens are refused rather than rendered: the signature is the owner's, the same on every
+    email, and added after the body's tokens are filled in. The prospect's values have no place
+    in it, and the sender's are the owner's own name and address, which they can type; a token
+    would only add a way for the email to fail at send time."""
+    if mailbox.owner_id != by.pk:
+        raise PermissionDenied("Only the mailbox's owner can change its signature.")
+    if len(signature_html.encode("utf-8", "surrogatepass")) > SIGNATURE_MAX_BYTES:
+        raise ValidationError(
+            f"This signature is too long: keep it under {SIGNATURE_MAX_BYTES // 1024} KB "
+            "(images can't be part of it)."
+        )
+    cleaned = rich_text.clean(signature_html)
+    if "{{" in cleaned.html:
+        raise ValidationError(
+            "A signature can't hold tokens such as {{first_name}}: write it as it should read."
+        )
+    mailbox.signature_html = cleaned.html if rich_text.has_text(cleaned.html) else ""
+    mailbox.save(update_fields=["signature_html"])
+    return cleaned
 
 
 # Delegations -------------------------------------------------------------------------------------

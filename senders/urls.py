@@ -13,6 +13,7 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("mailboxes/<int:pk>/disconnect/", views.disconnect, name="disconnect"),
     path("mailboxes/<int:pk>/check/", views.check, name="check"),
+    path("mailboxes/<int:pk>/signature/", views.signature, name="signature"),
     path("delegations/request/", views.request_access, name="request_access"),
     path("delegations/invite/", views.invite, name="invite"),
     path("delegations/<int:pk>/resend/", views.resend, name="resend"),
@@ -32,6 +33,7 @@ state_rules(
         "sign_in": Access.PUBLIC,
         "disconnect": Access.MEMBER,
         "check": Access.MEMBER,
+        "signature": Access.MEMBER,
         # Sending from a teammate's inbox is a recruiter's; lending one's own is anyone's.
         "request_access": Access.RECRUITER,
         "invite": Access.RECRUITER,

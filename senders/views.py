@@ -17,6 +17,8 @@ from .models import Delegation, Mailbox
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 OAUTH_SESSION_KEY = "senders.google_oauth"
+# A refused signature, shown again in the editor by the next settings page.
+SIGNATURE_DRAFT_KEY = "senders.signature_draft"
 
 
 def _callback_uri() -> str:
@@ -50,7 +52,10 @@ def _oauth_problem(request, message: str, status: int = 400):
 def settings_page(request):
     user = request.user
     mailboxes = list(selectors.own_mailboxes(user))
+    draft = request.session.pop(SIGNATURE_DRAFT_KEY, None)
     for mailbox in mailboxes:
+        if draft and draft["mailbox"] == mailbox.pk:
+            mailbox.signature_html = draft["html"]
         missing = services.missing_scopes(mailbox) if mailbox.is_connected else []
         mailbox.missing = [gmail.scope_label(scope) for scope in missing]
         # Each permission in words, with Google's name for it.
@@ -189,6 +194,27 @@ def check(request, pk):
         mailbox.refresh_from_db()
         messages.error(request, f"{mailbox.email}: {mailbox.last_error}")
     return redirect("senders:settings")
+
+
+@require_POST
+def signature(request, pk):
+    mailbox = _own_mailbox(request, pk)
+    try:
+        cleaned = services.set_signature(
+            mailbox=mailbox, by=request.user, signature_html=request.POST.get("signature_html", "")
+        )
+    except ValidationError as exc:
+        # What was written comes back in the editor, with the reason.
+        messages.error(request, " ".join(exc.messages))
+        request.session[SIGNATURE_DRAFT_KEY] = {
+            "mailbox": mailbox.pk,
+            "html": request.POST.get("signature_html", "")[: services.SIGNATURE_MAX_BYTES],
+        }
+        return redirect(f"{reverse('senders:settings')}#signature-{mailbox.pk}")
+    messages.success(request, f"Signature for {mailbox.email} saved.")
+    if cleaned.summary:
+        messages.warning(request, cleaned.summary)
+    return redirect(f"{reverse('senders:settings')}#signature-{mailbox.pk}")
 
 
 # Delegations --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from outreach import clock
+from outreach import clock, rich_text
 from outreach.models import User
 from senders.models import Mailbox, SendAsAlias
 
@@ -156,6 +156,11 @@ class SharesForm(forms.Form):
         }
 
 
+# The body of an email: static/js/editor.js makes the textarea a rich-text editor (kept as the
+# form's field), and the token picker inserts into it.
+BODY_ATTRS = {"rows": 10, "data-token-target": "", "data-rich-editor": ""}
+
+
 class StageForm(forms.ModelForm):
     class Meta:
         model = Stage
@@ -164,6 +169,7 @@ class StageForm(forms.ModelForm):
             "delay_days",
             "subject",
             "body_html",
+            "include_signature",
             "threading",
             "manual_kind",
             "instructions",
@@ -175,13 +181,13 @@ class StageForm(forms.ModelForm):
         }
         widgets = {
             "subject": forms.TextInput(attrs={"data-token-target": ""}),
-            "body_html": forms.Textarea(attrs={"rows": 10, "data-token-target": ""}),
+            "body_html": forms.Textarea(attrs=BODY_ATTRS),
             "instructions": forms.Textarea(attrs={"rows": 3}),
             "template": forms.HiddenInput,
         }
 
     # A stage keeps the kind it was added with: its form has only that kind's fields.
-    EMAIL_ONLY = ("subject", "body_html", "threading", "template")
+    EMAIL_ONLY = ("subject", "body_html", "include_signature", "threading", "template")
     MANUAL_ONLY = ("manual_kind", "instructions")
 
     def __init__(self, *args: Any, templates: QuerySet[EmailTemplate], **kwargs: Any):
@@ -203,6 +209,9 @@ class StageForm(forms.ModelForm):
             dropped.append("threading")
         for name in dropped:
             del self.fields[name]
+        if stage.kind == Stage.Kind.EMAIL and not self.is_bound:
+            # A body from before the editor opens in it as the paragraphs it is sent as.
+            self.initial["body_html"] = rich_text.paragraphs(stage.body_html)
         if stage.kind == Stage.Kind.MANUAL:
             self.fields["manual_kind"].required = True
             self.fields["manual_kind"].label = "Task"
@@ -258,8 +267,9 @@ class EmailForm(forms.Form):
     subject = forms.CharField(
         max_length=300, widget=forms.TextInput(attrs={"data-token-target": ""})
     )
-    body_html = forms.CharField(
-        label="Body", widget=forms.Textarea(attrs={"rows": 10, "data-token-target": ""})
+    body_html = forms.CharField(label="Body", widget=forms.Textarea(attrs=BODY_ATTRS))
+    include_signature = forms.BooleanField(
+        required=False, initial=True, label="Add the sender's signature"
     )
     bcc = forms.CharField(
         required=False,
@@ -299,6 +309,7 @@ class EmailForm(forms.Form):
             body_html=data.get("body_html", ""),
             bcc=data.get("bcc", ""),
             template=data.get("template"),
+            include_signature=data.get("include_signature", False),
         )
 
     def clean_send_at(self):

@@ -112,6 +112,7 @@ class Stage(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body_html = models.TextField(blank=True)
     body_text = models.TextField(blank=True)
+    include_signature = models.BooleanField("Add the sender's signature", default=True)
     threading = models.CharField(
         max_length=20, choices=Threading.choices, default=Threading.SAME_THREAD
     )

@@ -30,9 +30,14 @@ def token_values(prospect: Prospect, mailbox: Mailbox, alias: SendAsAlias | None
 
 
 def render_stage(stage: Stage, prospect: Prospect, mailbox: Mailbox, alias=None):
-    """The email of `stage` for `prospect`; raises templating.MissingValue naming the token."""
+    """The email of `stage` for `prospect`; raises templating.MissingValue naming the token.
+    It ends with the signature of the mailbox's owner (also when a teammate sends from it: the
+    email is theirs) unless the stage leaves it out."""
     return templating.render_stage(
-        stage.subject, stage.body_html, token_values(prospect, mailbox, alias)
+        stage.subject,
+        stage.body_html,
+        token_values(prospect, mailbox, alias),
+        signature_html=mailbox.signature_html if stage.include_signature else "",
     )
 
 

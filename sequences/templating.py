@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from html import escape, unescape
 from html.parser import HTMLParser
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
-import nh3
-
+from outreach import rich_text
 from outreach.mail_headers import header_text
 
 
@@ -207,18 +205,27 @@ class RenderedEmail:
     text: str
 
 
-def render_stage(subject: str, body_html: str, values: Mapping[str, str | None]) -> RenderedEmail:
+def render_stage(
+    subject: str, body_html: str, values: Mapping[str, str | None], *, signature_html: str = ""
+) -> RenderedEmail:
     """The email for one prospect. `body_html` is the stored body, already through
-    `sanitize_html`; the inserted values are escaped, so the result needs no second pass.
+    `sanitize_html` (a plain-text one from before the editor is read as paragraphs); the inserted
+    values are escaped, so the result needs no second pass. `signature_html`, cleaned when it was
+    saved and free of tokens, ends the email: after "-- " in the text part, the delimiter mail
+    clients recognize, and in a div of its own in the HTML.
 
     The text part is derived from the rendered HTML, so values come out escaped in the HTML and
     as they are in the text, both from a single substitution."""
-    rendered_html = render(body_html, values, html=True)
+    rendered_html = render(rich_text.paragraphs(body_html), values, html=True)
+    text = html_to_text(rendered_html)
+    if signature_html:
+        rendered_html += f'<div class="signature">{signature_html}</div>'
+        text += "\n\n-- \n" + html_to_text(signature_html)
     return RenderedEmail(
         # The subject becomes a header: a line break from a value must not start another one.
         subject=header_text(render(subject, values, html=False)),
         html=rendered_html,
-        text=html_to_text(rendered_html),
+        text=text,
     )
 
 
@@ -264,49 +271,10 @@ def values_for(prospect: ProspectValues, sender: SenderValues) -> dict[str, str]
     return values
 
 
-# Sanitizing.
+# Sanitizing: outreach.rich_text, shared with the mailbox signature.
 
-ALLOWED_TAGS = frozenset(
-    {"p", "br", "strong", "b", "em", "i", "u", "a", "ul", "ol", "li", "blockquote", "div"}
-)
-# `div`: browsers' contenteditable makes one per line; stripping it would run lines together.
-# `span` is left out: without style or class attributes, which are not allowed, it carries
-# nothing. `img` is left out too: users have no business adding remote images to cold email
-# (they are how tracking pixels work, and the product adds its own open tracking at send time,
-# where it can be controlled and switched off), images hurt deliverability, and every `src` would
-# be one more URL to police.
-ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
-# Their content is not text a recipient should read.
-DROPPED_WITH_CONTENT = frozenset(
-    {"script", "style", "title", "head", "iframe", "noscript", "template", "textarea", "object"}
-)
-
-
-def sanitize_html(html: str) -> str:
-    """The rich-text body reduced to the safelist: formatting, lists, quotes and links to http,
-    https and mailto (with rel="noopener noreferrer"). Scripts, styles, event handlers, images and
-    every other attribute go. Tokens come through unchanged, also in an href, so that `validate`
-    can report those."""
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={"a": {"href"}},
-        attribute_filter=_filter_attribute,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    )
-
-
-def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-    # nh3 has already dropped hrefs with a scheme that is not allowed; it lets relative ones
-    # through, which mean nothing in an email. Those holding a token stay for `validate` to name.
-    if tag == "a" and attribute == "href":
-        value = value.strip()
-        if "{{" not in value and not urlsplit(value).scheme:
-            return None
-    return value
+sanitize_html = rich_text.sanitize_html
+DROPPED_WITH_CONTENT = rich_text.DROPPED_WITH_CONTENT
 
 
 # Plain text.

@@ -211,6 +211,10 @@ def product_urls(org, owner):
             f"/senders/mailboxes/{mailbox.pk}/disconnect/",
         ),
         "senders/mailboxes/<int:pk>/check/": ("post", f"/senders/mailboxes/{mailbox.pk}/check/"),
+        "senders/mailboxes/<int:pk>/signature/": (
+            "post",
+            f"/senders/mailboxes/{mailbox.pk}/signature/",
+        ),
         "senders/delegations/<int:pk>/resend/": (
             "post",
             f"/senders/delegations/{granted.pk}/resend/",

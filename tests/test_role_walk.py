@@ -48,6 +48,7 @@ RULES: dict[str, Access | tuple[Access, Access]] = {
     "senders/sign-in/": PUBLIC,
     "senders/mailboxes/<int:pk>/disconnect/": MEMBER,
     "senders/mailboxes/<int:pk>/check/": MEMBER,
+    "senders/mailboxes/<int:pk>/signature/": MEMBER,
     "senders/delegations/request/": RECRUITER,
     "senders/delegations/invite/": RECRUITER,
     "senders/delegations/<int:pk>/resend/": RECRUITER,

@@ -39,6 +39,7 @@ class EmailDraft:
     subject: str
     body_html: str
     bcc: str = ""
+    include_signature: bool = True
     # The library template the writer loaded, for its usage count and reply rate.
     template: EmailTemplate | None = None
 
@@ -70,6 +71,7 @@ def one_off_stage(*, by: User, draft: EmailDraft) -> Stage:
         body_html=body,
         body_text=text,
         template=draft.template,
+        include_signature=draft.include_signature,
     )
 
 

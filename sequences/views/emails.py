@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from outreach import rich_text
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
@@ -80,6 +81,9 @@ def email_compose(request):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                removed = rich_text.clean(draft.body_html).summary
+                if removed:
+                    messages.warning(request, removed)
                 return redirect("sequences:email", email.pk)
     else:
         if request.method == "POST":
@@ -138,6 +142,8 @@ def email_preview(request):
     draft = form.draft()
     prospects = list(form.cleaned_data.get("prospects") or [])
     context: dict[str, object] = {"draft": draft, "prospects": prospects}
+    if draft is not None and not templating.too_long(draft.body_html):
+        context["removed"] = rich_text.clean(draft.body_html).summary
     if draft is not None and prospects:
         check = services.check_one_off(by=request.user, draft=draft, prospects=prospects)
         chosen = request.POST.get("preview_prospect")
@@ -179,9 +185,12 @@ def email_detail(request, pk):
         pk=pk,
     )
     recipients = selectors.one_off_recipients(email)
+    stage = email.stages.first()
     context = {
         "email": email,
-        "stage": email.stages.first(),
+        "stage": stage,
+        # A body from before the editor, as the paragraphs it was sent as.
+        "body": rich_text.paragraphs(stage.body_html) if stage else "",
         "recipients": recipients,
         "progress": selectors.one_off_progress(recipients),
         "live": selectors.one_off_on_its_way(recipients),

@@ -4,14 +4,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from outreach import rich_text
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
 from .. import rendering, selectors, services, templating
 from ..forms import StageForm
-from ..models import Prospect, Stage
+from ..models import EmailTemplate, Prospect, Stage
 from .common import _errors, _sequence
 
 
@@ -49,6 +50,7 @@ def stage_edit(request, pk, stage_pk):
         request.POST or None, instance=stage, templates=selectors.visible_templates(request.user)
     )
     if request.method == "POST" and form.is_valid():
+        written = form.cleaned_data.get("body_html", "")
         try:
             services.save_stage(stage=form.save(commit=False), by=request.user)
         except ValidationError as exc:
@@ -56,6 +58,9 @@ def stage_edit(request, pk, stage_pk):
                 form.add_error(None, message)
         else:
             messages.success(request, f"Stage {stage.position + 1} saved.")
+            removed = rich_text.clean(written).summary if written else ""
+            if removed:
+                messages.warning(request, removed)
             return redirect(f"{reverse('sequences:detail', args=[pk])}#stage-{stage.pk}")
     return render(
         request,
@@ -99,9 +104,11 @@ def stage_move(request, pk, stage_pk):
     return redirect("sequences:detail", pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def stage_preview(request, pk, stage_pk):
-    """The stage as one prospect would receive it from one sender (htmx fragment)."""
+    """The stage as one prospect would receive it from one sender (htmx fragment): as saved, or,
+    posted with the stage's form, as written so far (nothing is saved), with what the cleaning
+    would remove."""
     stage = get_for_user_or_404(
         Stage.objects.select_related("sequence"),
         request.user,
@@ -109,16 +116,17 @@ def stage_preview(request, pk, stage_pk):
         sequence__in=selectors.visible_sequences(request.user),
         sequence_id=pk,
     )
-    prospect = (
-        scope_to_user(Prospect, request.user).filter(pk=request.GET.get("prospect") or 0).first()
-    )
+    chosen = request.POST if request.method == "POST" else request.GET
+    prospect = scope_to_user(Prospect, request.user).filter(pk=chosen.get("prospect") or 0).first()
     mailbox = (
         sender_selectors.sendable_mailboxes(request.user)
-        .filter(pk=request.GET.get("mailbox") or 0)
+        .filter(pk=chosen.get("mailbox") or 0)
         .first()
         or stage.sequence.sender_mailbox
     )
     context: dict[str, object] = {"stage": stage, "prospect": prospect, "mailbox": mailbox}
+    if request.method == "POST" and stage.kind == Stage.Kind.EMAIL:
+        context.update(_as_written(stage, request.POST))
     if stage.kind == Stage.Kind.MANUAL:
         # As the tasks page will show them when this stage comes due for the prospect.
         context["instructions"] = (
@@ -132,3 +140,17 @@ def stage_preview(request, pk, stage_pk):
         except templating.TemplateError as exc:
             context["error"] = str(exc)
     return render(request, "sequences/_preview.html", context)
+
+
+def _as_written(stage: Stage, data) -> dict[str, object]:
+    """Puts the posted subject, body and signature choice on `stage` (unsaved), the body cleaned
+    as saving would; the preview's context for them."""
+    # Validating a model form puts the fields written so far on its instance.
+    # The template it came from does not change what it shows: no template is a valid choice.
+    StageForm(data, instance=stage, templates=EmailTemplate.objects.none()).is_valid()
+    if templating.too_long(stage.body_html):
+        # Left as written: rendering says it is too long, without cleaning it first.
+        return {"draft": True}
+    cleaned = rich_text.clean(stage.body_html)
+    stage.body_html = cleaned.html
+    return {"draft": True, "removed": cleaned.summary}

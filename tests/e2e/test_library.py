@@ -36,7 +36,9 @@ def test_a_template_picked_in_the_stage_editor_fills_the_stage_and_counts_as_use
     page.get_by_label("Use a template").select_option(label="Platform intro")
     page.get_by_role("button", name="Use template").click()
     expect(page.get_by_label("Subject")).to_have_value(SUBJECT)
-    expect(page.get_by_label("Body")).to_have_value(BODY)
+    editor = page.get_by_role("textbox", name="Body")
+    expect(editor).to_contain_text("Your work at {{company}} caught my eye.")
+    expect(page.locator("textarea[name=body_html]")).to_have_value(BODY)  # what the form posts
     expect(page.get_by_role("status")).to_contain_text("“Platform intro” loaded.")
     page.get_by_role("button", name="Save stage").click()
 
@@ -64,9 +66,14 @@ def test_a_snippet_goes_in_at_the_caret_by_keyboard(live_server, page: Page, rec
     log_in(page, live_server.url, recruiter)
 
     page.goto(f"{live_server.url}/sequences/{sequence.pk}/stages/{stage.pk}/")
-    body = page.get_by_label("Body")
-    body.fill("<p>Hi Ana,</p><p>Rick</p>")
-    body.evaluate("element => element.setSelectionRange(14, 14)")  # after the first paragraph
+    editor = page.get_by_role("textbox", name="Body")
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("Hi Ana,")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Rick")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("End")  # the caret after the first paragraph
     menu = page.locator("summary", has_text="Snippets")
     menu.focus()
     page.keyboard.press("Enter")
@@ -74,10 +81,12 @@ def test_a_snippet_goes_in_at_the_caret_by_keyboard(live_server, page: Page, rec
     expect(snippet).to_be_visible()
     snippet.focus()
     page.keyboard.press("Enter")
+    expect(editor).to_contain_text("Book a time: https://cal.example/rick")
+    body = page.locator("textarea[name=body_html]")  # what the form posts
     expect(body).to_have_value(
         "<p>Hi Ana,</p><p>Book a time: https://cal.example/rick</p><p>Rick</p>"
     )
-    expect(body).to_be_focused()
+    expect(editor).to_be_focused()
     expect(snippet).to_be_hidden()  # the menu closed behind it
     page.get_by_role("button", name="Save stage").click()
     expect(page.get_by_text("Stage 1 saved.")).to_be_visible()

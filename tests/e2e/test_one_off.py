@@ -49,7 +49,9 @@ def test_recruiter_emails_a_candidate_as_the_hiring_manager_and_sees_the_reply(
     expect(page.get_by_role("heading", name="Email Casey Candidate")).to_be_visible()
     page.get_by_label("From").select_option(label="hana@acme.example (Hana Hiring)")
     page.get_by_label("Subject").fill("Staff engineer role, {{first_name}}")
-    page.get_by_label("Body").fill("<p>Hi {{first_name}}, Hana here: could we talk this week?</p>")
+    page.get_by_role("textbox", name="Body").fill(
+        "Hi {{first_name}}, Hana here: could we talk this week?"
+    )
     preview = page.locator("#preview")
     expect(preview).to_contain_text("Hi Casey, Hana here: could we talk this week?")
     expect(preview).to_contain_text("Staff engineer role, Casey")
@@ -123,7 +125,7 @@ def test_a_bulk_email_to_a_selection_shows_each_prospects_progress_and_cancels_t
 
     expect(page.get_by_role("heading", name="Email 3 prospects")).to_be_visible()
     page.get_by_label("Subject").fill("A role for you, {{first_name}}")
-    page.get_by_label("Body").fill("<p>Hi {{first_name}}, are you open to a chat?</p>")
+    page.get_by_role("textbox", name="Body").fill("Hi {{first_name}}, are you open to a chat?")
     page.get_by_label("Preview for").select_option(label="cleo@candidates.example")
     expect(page.locator("#preview")).to_contain_text("Hi Cleo, are you open to a chat?")
     page.get_by_role("button", name="Send 3 emails").click()

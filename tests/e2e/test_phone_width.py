@@ -22,6 +22,7 @@ PAGES = [
     "/dashboard/",
     "/sequences/",
     "/sequences/{sequence}/",
+    "/sequences/{sequence}/stages/{stage}/",
     "/prospects/",
     "/prospects/{prospect}/",
     "/replies/",

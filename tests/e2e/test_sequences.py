@@ -44,9 +44,10 @@ def test_recruiter_builds_a_sequence_imports_prospects_and_enrolls_them(
 
     page.get_by_role("link", name="Edit stage 1").click()
     page.get_by_label("Subject").fill("{{first_name}}, a platform role at Acme")
-    page.get_by_label("Body").fill(
-        "<p>Hi {{first_name}},</p><p>Your work at {{company}} caught my eye.</p>"
-    )
+    body = page.get_by_role("textbox", name="Body")
+    body.fill("Hi {{first_name}},")
+    body.press("Enter")
+    body.press_sequentially("Your work at {{company}} caught my eye.")
     page.get_by_role("button", name="Save stage").click()
 
     page.get_by_role("button", name="Add email stage").click()
@@ -89,3 +90,30 @@ def test_token_picker_inserts_at_the_cursor(live_server, page, recruiter):
     subject.evaluate("element => element.setSelectionRange(6, 6)")
     page.get_by_role("button", name="{{first_name}}").click()
     expect(subject).to_have_value("Hello {{first_name}}, welcome")
+
+    # In the body's editor too, at the caret, and the textarea posted with the form follows.
+    body = page.get_by_role("textbox", name="Body")
+    body.fill("Dear , thanks")
+    body.press("Home")
+    for _ in "Dear ":
+        body.press("ArrowRight")
+    page.get_by_role("button", name="{{first_name}}").click()
+    expect(body).to_have_text("Dear {{first_name}}, thanks")
+    field = page.locator("textarea[name=body_html]")
+    expect(field).to_have_value("<p>Dear {{first_name}}, thanks</p>")
+    # Tab leaves the editor, as it leaves any field, to the signature box after it.
+    body.press("Tab")
+    expect(page.get_by_label("Add the sender's signature")).to_be_focused()
+
+    # Other scripts put HTML in the editor with events on its textarea, which it says it handled.
+    handled = field.evaluate(
+        """textarea => [
+            !textarea.dispatchEvent(new CustomEvent("outreach:replace",
+                {cancelable: true, detail: {html: "<p>Best,</p>"}})),
+            !textarea.dispatchEvent(new CustomEvent("outreach:insert",
+                {cancelable: true, detail: {html: "<strong>Rick</strong>"}})),
+        ]"""
+    )
+    assert handled == [True, True]
+    expect(field).to_have_value(re.compile(r"<strong>Rick</strong>"))
+    expect(body).to_contain_text("Best,")

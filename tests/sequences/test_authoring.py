@@ -132,6 +132,54 @@ def test_preview_of_a_manual_stage_shows_its_instructions_with_the_prospects_val
     assert "Choose a prospect to see the instructions with their values" in blank
 
 
+def test_the_preview_follows_the_stage_as_written_and_says_what_cleaning_removes(
+    recruiter_client, sequence, org, recruiter_mailbox
+):
+    stage = sequence.stages.get(position=0)
+    recruiter_mailbox.signature_html = "<p>Rick, Acme talent</p>"
+    recruiter_mailbox.save()
+    alice = ProspectFactory(organization=org, first_name="Alice")
+    written = {
+        "prospect": alice.pk,
+        "mailbox": recruiter_mailbox.pk,
+        "delay_days": 0,
+        "subject": "Hello {{first_name}}",
+        "body_html": '<p style="color:red">Hi <b>{{first_name}}</b></p><img src="x.gif">',
+        "include_signature": "on",
+    }
+    url = f"/sequences/{sequence.pk}/stages/{stage.pk}/preview/"
+    page = recruiter_client.post(url, written).content.decode()
+    assert "<strong>Hello Alice</strong>" in page
+    assert "<p>Hi <b>Alice</b></p>" in page
+    assert '<div class="signature"><p>Rick, Acme talent</p></div>' in page
+    assert "We removed what an email can&#x27;t carry: an image and the style on an element." in (
+        page
+    )
+    # Nothing was saved, and without the box ticked the signature is left out.
+    stage.refresh_from_db()
+    assert "Alice" not in stage.subject
+    page = recruiter_client.post(url, {**written, "include_signature": ""}).content.decode()
+    assert "signature" not in page
+
+    # Saved, the writer is told too.
+    response = recruiter_client.post(
+        f"/sequences/{sequence.pk}/stages/{stage.pk}/", written, follow=True
+    )
+    assert "We removed what an email can&#x27;t carry: an image" in response.content.decode()
+    stage.refresh_from_db()
+    assert stage.body_html == "<p>Hi <b>{{first_name}}</b></p>" and stage.include_signature
+
+
+def test_a_plain_text_body_opens_in_the_editor_as_paragraphs(recruiter_client, sequence):
+    stage = sequence.stages.get(position=0)
+    sequence.stages.filter(pk=stage.pk).update(body_html="Hi {{first_name}},\n\nA role.\nRemote.")
+    page = recruiter_client.get(f"/sequences/{sequence.pk}/stages/{stage.pk}/").content.decode()
+    assert "data-rich-editor" in page and "quill-2.0.3.min" in page
+    assert (
+        "&lt;p&gt;Hi {{first_name}},&lt;/p&gt;&lt;p&gt;A role.&lt;br&gt;Remote.&lt;/p&gt;" in page
+    )
+
+
 def test_clone_copies_stages_and_archive_hides_from_the_list(recruiter_client, sequence):
     recruiter_client.post(f"/sequences/{sequence.pk}/clone/")
     copy = Sequence.objects.get(name="Copy of Backend engineers")
@@ -274,14 +322,21 @@ def test_each_stage_form_shows_only_the_fields_of_its_kind_and_threading_as_the_
     page = recruiter_client.get(f"{edit}{first.pk}/").content.decode()
     # The list says the first email starts the thread; its form offers no other choice.
     # "template": the library template loaded into it (hidden; the picker fills it in).
-    assert _fields(page) == {"delay_days", "subject", "body_html", "template"}
+    assert _fields(page) == {"delay_days", "subject", "body_html", "include_signature", "template"}
     assert "the first email starts the thread." in page
     stages = recruiter_client.get(f"/sequences/{sequence.pk}/").content.decode()
     assert "<strong>Stage 1</strong> ·\n        Email, new thread" in stages
     assert "<strong>Stage 2</strong> ·\n        Email, in thread" in stages
 
     page = recruiter_client.get(f"{edit}{second.pk}/").content.decode()
-    assert _fields(page) == {"delay_days", "subject", "body_html", "threading", "template"}
+    assert _fields(page) == {
+        "delay_days",
+        "subject",
+        "body_html",
+        "include_signature",
+        "threading",
+        "template",
+    }
     assert '<option value="same_thread" selected>Reply in the same thread</option>' in page
 
     page = recruiter_client.get(f"{edit}{manual.pk}/").content.decode()

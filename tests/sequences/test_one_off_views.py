@@ -246,6 +246,29 @@ def test_the_preview_shows_the_email_for_the_chosen_prospect_and_who_will_not_ge
     assert "Sent from" not in page  # one's own inbox: no note
 
 
+def test_the_preview_shows_the_signature_and_what_cleaning_removes(
+    org, recruiter, recruiter_client
+):
+    mailbox = MailboxFactory(owner=recruiter, signature_html="<p><b>Rick</b>, Acme</p>")
+    casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")
+    page = recruiter_client.get(f"/emails/new/?prospect={casey.pk}").content.decode()
+    assert re.search(r'<input type="checkbox" name="include_signature"[^>]* checked', page)
+    assert re.search(r"<textarea [^>]*data-rich-editor", page)
+
+    pasted = {
+        "body_html": "<p>Hi {{first_name}}</p><script>x()</script>",
+        "include_signature": "on",
+    }
+    page = recruiter_client.post("/emails/preview/", form(mailbox, [casey], **pasted)).content
+    page = page.decode()
+    assert '<div class="signature"><p><b>Rick</b>, Acme</p></div>' in page
+    assert "We removed what an email can&#x27;t carry: a script." in page
+    page = recruiter_client.post(
+        "/emails/preview/", form(mailbox, [casey], body_html=pasted["body_html"])
+    ).content.decode()
+    assert "signature" not in page
+
+
 def test_the_preview_names_an_unknown_token(org, recruiter, recruiter_client):
     mailbox = MailboxFactory(owner=recruiter)
     casey = ProspectFactory(organization=org, email=CANDIDATE, first_name="Casey")

@@ -621,3 +621,27 @@ def test_text_of_plain_text_and_of_nothing():
     assert html_to_text("just text") == "just text"
     assert html_to_text("") == ""
     assert html_to_text("<p></p><p> </p>") == ""
+
+
+# Plain-text bodies and signatures -----------------------------------------------------------------
+
+
+def test_a_plain_text_body_is_sent_as_its_paragraphs():
+    email = render_stage("Hi", "Hi {{first_name}},\n\nA role for you.\nRemote.", VALUES)
+    assert email.html == "<p>Hi Ada,</p><p>A role for you.<br>Remote.</p>"
+    assert email.text == "Hi Ada,\n\nA role for you.\nRemote."
+
+
+def test_the_signature_ends_both_parts_after_the_text_delimiter():
+    email = render_stage(
+        "Hi",
+        '<p>Hi {{first_name}}, see <a href="https://acme.example/jobs">the role</a>.</p>',
+        VALUES,
+        signature_html="<p><strong>Rick Recruiter</strong><br>Acme</p>",
+    )
+    assert email.html.endswith(
+        '<div class="signature"><p><strong>Rick Recruiter</strong><br>Acme</p></div>'
+    )
+    assert email.text == (
+        "Hi Ada, see the role (https://acme.example/jobs).\n\n-- \nRick Recruiter\nAcme"
+    )
