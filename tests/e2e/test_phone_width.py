@@ -180,4 +180,9 @@ def test_on_a_phone_the_menu_folds_behind_a_button_and_the_keyboard_can_skip_it(
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+    # On a laptop the links are there at once, with no menu button in the way.
+    page.set_viewport_size({"width": 1280, "height": 844})
+    expect(menu).to_be_hidden()
+    expect(replies).to_be_visible()
     context.close()
