@@ -65,6 +65,9 @@ def test_above_the_threshold_a_job_is_queued_and_its_page_shows_the_progress(
     assert '<progress id="enroll-bar" max="10" value="4">' in polled
     assert "4 of 10 prospects checked" in polled and "4 enrolled" in polled
     assert 'hx-trigger="every 1s"' in polled
+    listed = recruiter_client.get("/prospects/").content.decode()
+    assert "Enrolling under way" in listed and f'href="/prospects/enrolling/{job.pk}/"' in listed
+    assert "4 of 10 prospects checked" in listed
 
 
 def test_at_the_threshold_the_report_is_shown_at_once(
