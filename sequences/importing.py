@@ -13,7 +13,6 @@ import io
 import itertools
 import json
 import secrets
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +27,7 @@ from django.db.models.functions import Lower
 from outreach import clock, permissions
 from outreach.models import User
 
-from . import locks, signals
+from . import jobs, locks, signals
 from .models import ImportJob, ImportRowError, Prospect
 from .stats import safe_cell
 
@@ -37,9 +36,6 @@ MAX_BYTES = 20 * 1024 * 1024
 # batch of rows per transaction; 100,000 rows of a dozen columns fit in MAX_BYTES.
 MAX_ROWS = 100_000
 BATCH_ROWS = 1_000
-# A run of the import stops after its batch past this and the next run goes on, well within a
-# task's time limit (CELERY_TASK_SOFT_TIME_LIMIT).
-RUN_SECONDS = 30.0
 # As the upload form states them, before a file is chosen.
 LIMITS = f"At most {MAX_ROWS:,} prospects and {MAX_BYTES // (1024 * 1024)} MB a file."
 # The mapping step posts one choice per column, and Django refuses a form of more than
@@ -519,15 +515,11 @@ class ImportRun:
     more: bool
 
 
-_IMPORTING = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
-
-
-def run_import(job_id: int, *, seconds: float = RUN_SECONDS) -> ImportRun:
-    """Imports the job's rows a batch at a time, each batch and the progress it makes in one
-    transaction: a run stopped anywhere (a crash, a killed worker) leaves every batch whole or
-    absent, and the next run goes on from the rows done, so no prospect is written twice."""
+def run_import(job_id: int, *, seconds: float | None = None) -> ImportRun:
+    """Imports the job's rows a batch at a time (jobs.run_batches): the next run goes on from
+    the rows done, so no prospect is written twice."""
     job = ImportJob.objects.get(pk=job_id)
-    if job.status not in _IMPORTING:
+    if not job.under_way:
         return ImportRun(job.rows_done, more=False)
     try:
         rows = _rows(_read_kept(job), Mapping(job.header, job.mapping))
@@ -540,32 +532,27 @@ def run_import(job_id: int, *, seconds: float = RUN_SECONDS) -> ImportRun:
             updated_at=clock.now(),
         )
         return ImportRun(job.rows_done, more=False)
-    deadline = time.monotonic() + seconds
-    while True:
-        with transaction.atomic():
-            job = locks.import_job(job_id)
-            if job.status not in _IMPORTING:
-                return ImportRun(job.rows_done, more=False)
-            batch = rows[job.rows_done : job.rows_done + BATCH_ROWS]
-            written = _write(job, batch)
-            job.rows_done += len(batch)
-            job.created += written.created
-            job.updated += written.updated
-            job.skipped += written.skipped
-            job.status = (
-                ImportJob.Status.DONE if job.rows_done >= len(rows) else ImportJob.Status.RUNNING
-            )
-            job.updated_at = clock.now()
-            saved = ["rows_done", "created", "updated", "skipped", "status", "updated_at"]
-            if job.status == ImportJob.Status.DONE:
-                # The file is kept no longer than its import needs it.
-                job.content = b""
-                saved.append("content")
-            job.save(update_fields=saved)
+
+    def batch(job: ImportJob) -> None:
+        rows_batch = rows[job.rows_done : job.rows_done + BATCH_ROWS]
+        written = _write(job, rows_batch)
+        job.rows_done += len(rows_batch)
+        job.created += written.created
+        job.updated += written.updated
+        job.skipped += written.skipped
+        job.status = (
+            ImportJob.Status.DONE if job.rows_done >= len(rows) else ImportJob.Status.RUNNING
+        )
+        job.updated_at = clock.now()
+        saved = ["rows_done", "created", "updated", "skipped", "status", "updated_at"]
         if job.status == ImportJob.Status.DONE:
-            return ImportRun(job.rows_done, more=False)
-        if time.monotonic() >= deadline:
-            return ImportRun(job.rows_done, more=True)
+            # The file is kept no longer than its import needs it.
+            job.content = b""
+            saved.append("content")
+        job.save(update_fields=saved)
+
+    run = jobs.run_batches(lambda: locks.import_job(job_id), batch, seconds=seconds)
+    return ImportRun(run.job.rows_done, more=run.more)
 
 
 def errors_csv(job: ImportJob) -> Iterator[str]:

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from outreach.compiled import CompiledQuery
 
-from .models import Enrollment, ImportJob, Stage, Task
+from .models import EnrollJob, Enrollment, ImportJob, Stage, Task
 
 
 def enrollment(pk: int) -> Enrollment:
@@ -79,3 +79,22 @@ def import_job(pk: int) -> ImportJob:
     for the batch and then goes on from the rows it saved, never over the same rows. Without
     its file, which a batch does not read (and must not write back)."""
     return ImportJob.objects.select_for_update().defer("content").get(pk=pk)
+
+
+def enroll_job(pk: int) -> EnrollJob:
+    """The enrolment, locked for one batch, as `import_job` is for an import."""
+    return (
+        EnrollJob.objects.select_for_update(of=("self",))
+        .select_related("sequence__organization", "created_by", "mailbox", "alias")
+        .get(pk=pk)
+    )
+
+
+def stale_jobs(model: type[ImportJob] | type[EnrollJob], before: datetime) -> list[int]:
+    """The jobs under way with no progress since `before`, locked; one a run holds (in a
+    batch now) is skipped: it is not lost."""
+    return list(
+        model.objects.select_for_update(skip_locked=True)
+        .filter(status__in=[model.Status.QUEUED, model.Status.RUNNING], updated_at__lt=before)
+        .values_list("pk", flat=True)
+    )

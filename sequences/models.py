@@ -546,7 +546,38 @@ class DoNotContact(models.Model):
         return self.value
 
 
-class ImportJob(models.Model):
+class BackgroundJob(models.Model):
+    """What a job a worker does in batches has (an import, an enrolment): its team and who
+    started it, its status (of QUEUED, RUNNING, DONE, FAILED at least), why it failed, and when
+    its progress last moved (the sweeper takes up a job under way that has not moved)."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=10)
+    failure = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    @property
+    def under_way(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+class ImportJob(BackgroundJob):
     """A CSV file or a pasted list being imported into prospects, in the background: the file is
     kept here (not on a disk a worker may not share) until its last row is in, and the progress
     is saved after each batch, so a task run again or after a crash goes on from there."""
@@ -562,12 +593,6 @@ class ImportJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    organization = models.ForeignKey(
-        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
     # The mapping form posts it back: an upload is found by its own token, and only by its user.
     token = models.CharField(max_length=32, unique=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILE)
@@ -581,21 +606,9 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
-    failure = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(default=clock.now)
-
-    objects = TenantQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.file_name} ({self.get_status_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class ImportRowError(models.Model):
@@ -616,3 +629,41 @@ class ImportRowError(models.Model):
 
     def __str__(self):
         return f"Row {self.row}: {self.problem}"
+
+
+class EnrollJob(BackgroundJob):
+    """Enrolling all the prospects a list's filter matches, in the background: the filter is
+    kept as the list's query string and read again by each run, the prospects are taken in the
+    order of their ids from where the last batch stopped, and what was enrolled and refused (by
+    reason, with a few emails) is saved after each batch, so a run again or after a crash goes
+    on from there."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Enrolling"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="+")
+    filter_query = models.TextField()
+    mailbox = models.ForeignKey("senders.Mailbox", on_delete=models.CASCADE, related_name="+")
+    alias = models.ForeignKey(
+        "senders.SendAsAlias", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    start_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    # The prospects matching when it was queued go up to this id: one added since is not in it.
+    last_prospect_id = models.BigIntegerField(default=0)
+    # Where the next batch starts: the prospects up to this id were checked.
+    checked_up_to = models.BigIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0)
+    enrolled = models.PositiveIntegerField(default=0)
+    # [{"why": ..., "count": ..., "examples": [email, ...]}, ...]: services.RefusedFor.
+    refused = models.JSONField(default=list)
+
+    class Meta(BackgroundJob.Meta):
+        indexes = [models.Index(fields=["status", "updated_at"], name="enroll_job_by_status")]
+
+    def __str__(self):
+        return f"Enrolling in {self.sequence_id} ({self.get_status_display()})"

@@ -58,3 +58,8 @@ def dispatch_queued_emails(sender, sequence, **kwargs):
 @receiver(signals.import_queued, dispatch_uid="sequences.import_queued")
 def start_import(sender, job, **kwargs):
     tasks.import_soon(job.pk)
+
+
+@receiver(signals.enrollment_queued, dispatch_uid="sequences.enrollment_queued")
+def start_enrollment(sender, job, **kwargs):
+    tasks.enroll_soon(job.pk)

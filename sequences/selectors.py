@@ -8,7 +8,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, NotRequired, TypedDict, TypeVar, cast
 
 from django.db.models import (
     BooleanField,
@@ -39,6 +39,7 @@ from . import classifier
 from .dnc_match import listed_expression
 from .models import (
     EmailTemplate,
+    EnrollJob,
     Enrollment,
     ImportJob,
     ImportRowError,
@@ -347,11 +348,19 @@ def import_errors_shown(job: ImportJob) -> list[ImportRowError]:
 
 def imports_under_way(user: User) -> list[ImportJob]:
     """The user's imports a worker has yet to finish, for the prospects page to link to."""
-    return list(
-        ImportJob.objects.filter(
-            created_by=user, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-        ).defer("content")[:10]
-    )
+    return list(_under_way(ImportJob.objects.defer("content"), user))
+
+
+def enrollments_under_way(user: User) -> list[EnrollJob]:
+    """The user's enrolments of all matching a worker has yet to finish, likewise."""
+    return list(_under_way(EnrollJob.objects.select_related("sequence"), user))
+
+
+_Job = TypeVar("_Job", ImportJob, EnrollJob)
+
+
+def _under_way(jobs: QuerySet[_Job], user: User) -> QuerySet[_Job]:
+    return jobs.filter(created_by=user, status__in=["queued", "running"])[:10]
 
 
 def prospect_history(user: User, prospect: Prospect) -> ProspectHistory:

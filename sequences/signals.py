@@ -16,3 +16,7 @@ emails_queued = Signal()
 # An import of prospects (a mapped file or a paste) was queued; its task starts once the
 # transaction that queued it commits (on_commit, by the receiver). Arguments: job.
 import_queued = Signal()
+
+# Enrolling all the prospects a filter matches was queued (a job too large for a request); its
+# task starts once the transaction that queued it commits. Arguments: job.
+enrollment_queued = Signal()

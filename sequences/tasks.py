@@ -4,7 +4,7 @@ enqueues (through transaction.on_commit), and nothing in the app imports it back
 from celery import shared_task
 from django.db import DatabaseError, transaction
 
-from . import engine, importing, replies, services
+from . import bulk_enroll, engine, importing, jobs, replies, services
 
 
 @shared_task
@@ -59,3 +59,23 @@ def import_prospects(job_id: int) -> int:
     if run.more:
         import_soon(job_id)
     return run.rows_done
+
+
+def enroll_soon(job_id: int) -> None:
+    """The enrolment's task once the transaction that queued it commits."""
+    transaction.on_commit(lambda: enroll_matching.delay(job_id))
+
+
+# As an import's: a batch rolled back by a database error is done again by the retry.
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=5)
+def enroll_matching(job_id: int) -> int:
+    run = bulk_enroll.run_enrollment(job_id)
+    if run.more:
+        enroll_soon(job_id)
+    return run.job.checked
+
+
+@shared_task
+def sweep_jobs() -> jobs.Swept:
+    """Imports and enrolments whose task was lost are queued again (through their signals)."""
+    return jobs.sweep()

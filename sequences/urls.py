@@ -63,6 +63,7 @@ urlpatterns = [
         prospects.prospect_import_errors,
         name="prospect_import_errors",
     ),
+    path("prospects/enrolling/<int:pk>/", enrollments.enroll_job, name="enroll_job"),
     path("prospects/enroll/", prospects.prospects_enroll, name="prospects_enroll"),
     path("prospects/tag/", prospects.prospects_tag, name="prospects_tag"),
     path("prospects/export.csv", prospects.prospects_export, name="prospects_export"),

@@ -16,6 +16,7 @@ from senders.models import Delegation, Mailbox
 from sequences.models import (
     DoNotContact,
     EmailTemplate,
+    EnrollJob,
     Enrollment,
     ImportJob,
     Message,
@@ -166,6 +167,9 @@ def product_urls(org, owner):
     job = ImportJob.objects.create(
         organization=org, created_by=owner, token="walk", status=ImportJob.Status.DONE
     )
+    enroll_job = EnrollJob.objects.create(
+        organization=org, created_by=owner, sequence=sequence, filter_query="all=1", mailbox=mailbox
+    )
     seq = f"/sequences/{sequence.pk}"
     return {
         **{
@@ -183,6 +187,7 @@ def product_urls(org, owner):
         "sequences/<int:pk>/pause/": ("post", f"{seq}/pause/"),
         "sequences/<int:pk>/enroll/": ("post", f"{seq}/enroll/"),
         "sequences/<int:pk>/picker/": ("get", f"{seq}/picker/"),
+        "prospects/enrolling/<int:pk>/": ("get", f"/prospects/enrolling/{enroll_job.pk}/"),
         "sequences/<int:pk>/stages/new/": ("post", f"{seq}/stages/new/"),
         "sequences/<int:pk>/stages/<int:stage_pk>/": ("get", f"{seq}/stages/{stage.pk}/"),
         "sequences/<int:pk>/stages/<int:stage_pk>/delete/": (

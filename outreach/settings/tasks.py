@@ -45,6 +45,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ats_sync.tasks.push_due",
         "schedule": env.float("ATS_PUSH_EVERY_SECONDS", default=10.0),
     },
+    # Imports and enrolments left with no progress (a lost task, retries spent) go on.
+    "sweep-background-jobs": {
+        "task": "sequences.tasks.sweep_jobs",
+        "schedule": 60,
+    },
     "expire-delegation-requests": {
         "task": "senders.tasks.expire_delegation_requests",
         "schedule": 60 * 60,

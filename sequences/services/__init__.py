@@ -32,10 +32,13 @@ from .authoring import (
 )
 from .checks import bcc_list, check_sender, check_timezone
 from .enrolling import (
+    ENROLL_BATCH,
     EnrollmentOutcome,
     EnrollmentReport,
     EnrollmentSummary,
+    RefusedFor,
     check_enrollment,
+    check_may_enroll,
     enroll,
     enroll_matching,
 )
@@ -80,6 +83,7 @@ from .tagging import TagChange, add_tag, remove_tag
 
 __all__ = [
     "ANY_TIME",
+    "ENROLL_BATCH",
     "HANDED_OVER_CAUSES",
     "PROSPECT_FIELDS",
     "SEQUENCE_FIELDS",
@@ -90,12 +94,14 @@ __all__ = [
     "OneOffCheck",
     "PermissionDenied",
     "Reassigned",
+    "RefusedFor",
     "TagChange",
     "ValidationError",
     "add_tag",
     "bcc_list",
     "cancel_one_off",
     "check_enrollment",
+    "check_may_enroll",
     "check_one_off",
     "check_sender",
     "check_stage",

@@ -153,6 +153,17 @@ def check_enrollment(
     return EnrollmentReport(outcomes)
 
 
+def check_may_enroll(
+    *, sequence: Sequence, by: User, mailbox: Mailbox, alias: SendAsAlias | None
+) -> None:
+    """Refuses (PermissionDenied, ValidationError) an enrolment `by` may not make whoever the
+    prospects: in a sequence they may not see, or from a sender they may not use."""
+    permissions.require(by, Access.RECRUITER)
+    if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
+        raise PermissionDenied
+    check_sender(by, mailbox, alias)
+
+
 @transaction.atomic
 def enroll(
     *,
@@ -163,10 +174,7 @@ def enroll(
     alias: SendAsAlias | None = None,
     start_at: datetime | None = None,
 ) -> EnrollmentReport:
-    permissions.require(by, Access.RECRUITER)
-    if not selectors.visible_sequences(by).filter(pk=sequence.pk).exists():
-        raise PermissionDenied
-    check_sender(by, mailbox, alias)
+    check_may_enroll(sequence=sequence, by=by, mailbox=mailbox, alias=alias)
     report = check_enrollment(
         sequence=sequence, prospects=prospects, by=by, mailbox=mailbox, alias=alias
     )
@@ -215,7 +223,7 @@ def create_enrollments(
 
 
 # How many prospects one transaction of a large enrolment checks and enrolls.
-BATCH = 1000
+ENROLL_BATCH = 1000
 
 
 @dataclass
@@ -268,8 +276,10 @@ def enroll_matching(
     what was enrolled stays enrolled if a later batch fails."""
     summary = EnrollmentSummary()
     ids = list(prospects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), BATCH):
-        batch = list(Prospect.objects.filter(pk__in=ids[start : start + BATCH]).order_by("email"))
+    for start in range(0, len(ids), ENROLL_BATCH):
+        batch = list(
+            Prospect.objects.filter(pk__in=ids[start : start + ENROLL_BATCH]).order_by("email")
+        )
         summary.add(
             enroll(
                 sequence=sequence,

@@ -17,9 +17,9 @@ from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 from senders.models import Mailbox
 
-from .. import selectors, services
+from .. import bulk_enroll, selectors, services
 from ..forms import EnrollForm, sender_field
-from ..models import Enrollment, Prospect, Sentiment
+from ..models import EnrollJob, Enrollment, Prospect, Sentiment
 from .common import _errors, _form_errors, _next, _sequence
 from .selection import chosen
 
@@ -27,7 +27,8 @@ from .selection import chosen
 @require_POST
 def enroll(request, pk):
     """Enrolls the prospects checked (on the sequence's picker or the prospect list), or all
-    those the prospect list's filter matches, in batches, reported by reason."""
+    those the prospect list's filter matches, reported by reason: in the background when they
+    are more than a request has time for, followed on the job's page."""
     sequence = _sequence(request, pk)
     matching = chosen(request) if request.POST.get("all_matching") == "1" else None
     form = EnrollForm(
@@ -51,6 +52,9 @@ def enroll(request, pk):
         "start_at": form.cleaned_data.get("start"),
     }
     try:
+        if matching is not None and matching.prospects.count() > bulk_enroll.ENROLL_NOW_AT_MOST:
+            job = bulk_enroll.queue_enrollment(filter_query=matching.filter_query, **how)
+            return redirect("sequences:enroll_job", job.pk)
         if matching is not None:
             summary = services.enroll_matching(prospects=matching.prospects, **how)
             context = {"sequence": sequence, "summary": summary}
@@ -61,6 +65,22 @@ def enroll(request, pk):
         _errors(request, exc)
         return redirect("sequences:detail", sequence.pk)
     return render(request, "sequences/enroll_report.html", context)
+
+
+@require_GET
+def enroll_job(request, pk):
+    """An enrolment's progress, which its htmx fragment refreshes until it is over, then its
+    report. Of a sequence the user may see: a confidential one's name is not shown to others."""
+    job = get_for_user_or_404(
+        EnrollJob.objects.filter(
+            sequence__in=selectors.visible_sequences(request.user)
+        ).select_related("sequence"),
+        request.user,
+        pk=pk,
+    )
+    context = {"job": job, "sequence": job.sequence, "summary": bulk_enroll.summary_of(job)}
+    template = "sequences/_enroll_progress.html" if request.htmx else "sequences/enroll_job.html"
+    return render(request, template, context)
 
 
 PICKER_PAGE_SIZE = 50

@@ -57,6 +57,7 @@ def prospect_list(request):
             "csv_form": CsvUploadForm(),
             "import_limits": importing.LIMITS,
             "imports": selectors.imports_under_way(request.user),
+            "enrolling": selectors.enrollments_under_way(request.user),
             "sequences": selectors.visible_sequences(request.user).filter(archived_at__isnull=True),
         },
     )

@@ -10,16 +10,13 @@ from django.http import HttpRequest, QueryDict
 from outreach.models import User
 from outreach.tenancy import scope_to_user
 
-from .. import selectors
+from .. import bulk_enroll
 from ..forms import ProspectFilterForm
 from ..models import Prospect
 
 
 def filter_form(request: HttpRequest, data: QueryDict | None) -> ProspectFilterForm:
-    user = _user(request)
-    return ProspectFilterForm(
-        data, members=selectors.team_members(user), tags=selectors.team_tags(user)
-    )
+    return bulk_enroll.filter_form(_user(request), data)
 
 
 def _user(request: HttpRequest) -> User:
@@ -50,12 +47,9 @@ def chosen(request: HttpRequest, ids_field: str = "selected") -> Selection:
     data = request.POST
     if data.get("all_matching") == "1":
         query = data.get("filter", "")
-        form = filter_form(request, QueryDict(query))
-        if not form.is_valid():
-            return Selection(
-                Prospect.objects.none(), error="The list's filter is not valid any more."
-            )
-        matching = selectors.matching_prospects(_user(request), form.prospect_filter())
+        matching = bulk_enroll.matching(_user(request), query)
+        if matching is None:
+            return Selection(Prospect.objects.none(), error=bulk_enroll.FILTER_GONE)
         # An empty filter is every prospect: a marker keeps "all of them" apart from "checked".
         return Selection(matching, filter_query=query or "all=1")
     ids = [value for value in data.getlist(ids_field) if value.isdigit()]

@@ -1,9 +1,13 @@
 """A recruiter filters a prospect list of three pages, selects all the prospects matching
-across the pages, and enrolls them in a sequence, in a real Chromium."""
+across the pages, and enrolls them in a sequence, in a real Chromium: at once, or, when they are
+more than a request has time for, in the background on a real worker, the page following it."""
+
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from sequences import bulk_enroll
 from sequences.models import Enrollment
 from tests.e2e.test_ats_sync import log_in
 from tests.factories import MailboxFactory, ProspectFactory, SequenceFactory
@@ -57,3 +61,29 @@ def test_select_all_matching_across_pages_and_enroll_them(live_server, page: Pag
     enrolled = sequence.enrollments.filter(status=Enrollment.Status.ACTIVE)
     assert set(enrolled.values_list("prospect__company", flat=True)) == {"Hooli"}
     assert enrolled.count() == 110
+
+
+def test_more_than_a_request_has_time_for_are_enrolled_in_the_background(
+    live_server, page: Page, org, recruiter, celery_worker_process, monkeypatch
+):
+    monkeypatch.setattr(bulk_enroll, "ENROLL_NOW_AT_MOST", 50)  # as if 110 were 100,000
+    mailbox = MailboxFactory(owner=recruiter)
+    sequence = SequenceFactory(owner=recruiter, name="Platform engineers", sender_mailbox=mailbox)
+    for n in range(110):
+        ProspectFactory(organization=org, email=f"hooli{n:03}@candidates.example", company="Hooli")
+    ProspectFactory(organization=org, email="initech@candidates.example", company="Initech")
+    log_in(page, live_server.url, recruiter)
+
+    page.goto(f"{live_server.url}/prospects/?company=hooli")
+    page.get_by_label("Select all 110 matching").check()
+    page.get_by_label("Enroll the selected in").select_option(label="Platform engineers")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Enroll 110").click()
+
+    expect(page).to_have_url(re.compile(r"/prospects/enrolling/\d+/$"))
+    # The worker's report replaces the progress bar, without a reload.
+    expect(page.get_by_role("heading", name="110 enrolled in Platform engineers")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.locator("progress")).to_have_count(0)
+    assert sequence.enrollments.filter(status=Enrollment.Status.ACTIVE).count() == 110

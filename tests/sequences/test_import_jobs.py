@@ -9,7 +9,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from sequences import importing
+from sequences import importing, jobs
 from sequences.models import ImportJob, ImportRowError, Prospect
 from tests.factories import ProspectFactory, UserFactory
 from tests.sequences.imports import errors_download, post_and_import, result_of
@@ -91,7 +91,7 @@ def test_the_progress_is_saved_after_each_batch(recruiter, monkeypatch):
 def test_a_file_over_many_runs_of_its_task_is_imported_whole(recruiter_client, monkeypatch):
     """Each run of the task stops after a batch and queues the next, as on a long file."""
     monkeypatch.setattr(importing, "BATCH_ROWS", 2)
-    monkeypatch.setattr(importing, "RUN_SECONDS", 0)
+    monkeypatch.setattr(jobs, "RUN_SECONDS", 0)
     page = upload(recruiter_client, csv_of(7))
 
     done = post_and_import(
