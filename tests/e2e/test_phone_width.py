@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sequences.models import Enrollment, ImportJob, ImportRowError, Message, Stage
+from sequences.models import EnrollJob, Enrollment, ImportJob, ImportRowError, Message, Stage
 from tests.e2e.test_delegation import log_in
 from tests.factories import (
     EmailTemplateFactory,
@@ -43,6 +43,7 @@ PAGES = [
     "/sequences/{sequence}/stages/{email_stage}/",
     "/sequences/{sequence}/stages/{stage}/",
     "/prospects/imports/{import_job}/",
+    "/prospects/enrolling/{enroll_job}/",
 ]
 
 # The visible fields (not buttons) with no accessible name of the kinds a label gives.
@@ -121,7 +122,21 @@ def work(org, recruiter):
     ImportRowError.objects.create(
         job=job, row=2, values=["not-an-email"], problem="not-an-email is not an email address."
     )
+    # Finished, with a refusal in its report: the progress page at its fullest.
+    enroll_job = EnrollJob.objects.create(
+        organization=org,
+        created_by=recruiter,
+        sequence=sequence,
+        filter_query="all=1",
+        mailbox=mailbox,
+        status=EnrollJob.Status.DONE,
+        total=2,
+        checked=2,
+        enrolled=1,
+        refused=[{"why": "Already in this sequence.", "count": 1, "examples": [prospect.email]}],
+    )
     return {
+        "enroll_job": enroll_job.pk,
         "sequence": sequence.pk,
         "prospect": prospect.pk,
         "enrollment": enrollment.pk,

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('outreach', '0005_organization_default_bcc'),
         ('senders', '0003_mailbox_last_synced_at'),
-        ('sequences', '0009_import_jobs'),
+        ('sequences', '0010_stage_signature'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
