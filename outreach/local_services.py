@@ -20,6 +20,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 WEB_ADDRESS = "127.0.0.1:8000"
 SANDBOX_ADDRESS = "127.0.0.1:8001"
+# `make run`'s workers and the queues each consumes (outreach/settings/tasks.py QUEUES; a test
+# checks that every queue has a worker here and in docker-compose.yml).
+WORKERS = {"worker-sends": "sends", "worker-sync": "sync", "worker": "ats,mail,default"}
 
 
 def _answers(host: str, port: int) -> bool:
@@ -114,12 +117,16 @@ def run() -> int:
     manager.add_process(
         "sandbox", f"{python} manage.py runsandbox {SANDBOX_ADDRESS}", env=env, cwd=BASE_DIR
     )
-    manager.add_process(
-        "worker",
-        f"{python} -m celery -A outreach worker -l info --concurrency 2",
-        env=env,
-        cwd=BASE_DIR,
-    )
+    # A worker per kind of work, as in production (docker-compose.yml): a backlog of syncs
+    # never holds up a due send.
+    for name, queues in WORKERS.items():
+        manager.add_process(
+            name,
+            f"{python} -m celery -A outreach worker -l info --concurrency 1 -Q {queues}"
+            f" --hostname={name}@%h",
+            env=env,
+            cwd=BASE_DIR,
+        )
     schedule = shlex.quote(str(VAR / "celerybeat-schedule"))
     manager.add_process(
         "beat", f"{python} -m celery -A outreach beat -l info -s {schedule}", env=env, cwd=BASE_DIR

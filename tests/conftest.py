@@ -134,8 +134,9 @@ def celery_workers(transactional_db, tmp_path, settings):
     """Starts real `celery worker` processes on the test database and the test broker: tasks
     published during the test go through Redis to them (nothing runs inline).
 
-        worker = celery_workers()            # one worker
+        worker = celery_workers()            # one worker, on every queue
         celery_workers(SANDBOX_URL=...)       # another, with extra environment
+        celery_workers(queues="sync")        # one that consumes only that queue
     """
     from django.db import connection
 
@@ -146,7 +147,7 @@ def celery_workers(transactional_db, tmp_path, settings):
     app.control.purge()
     started = []
 
-    def start(**extra_env):
+    def start(queues: str | None = None, **extra_env):
         n = len(started)
         mail_dir = tmp_path / f"mail-{n}"
         mail_dir.mkdir()
@@ -173,6 +174,7 @@ def celery_workers(transactional_db, tmp_path, settings):
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *(["-Q", queues] if queues else []),
             ],
             cwd=BASE_DIR,
             env=env,

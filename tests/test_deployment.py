@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings as django_settings
 
+from outreach import local_services
 from outreach.crypto import generate_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,7 +68,16 @@ def test_compose_file_describes_the_production_services():
     assert services["worker"]["command"][:4] == ["celery", "-A", "outreach", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "outreach", "beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
-    for name in ("web", "worker", "beat"):
+    # Every queue has a worker service, and `make run` starts one for each too.
+    consumed = {
+        queue
+        for service in services.values()
+        if service.get("command", [])[:4] == ["celery", "-A", "outreach", "worker"]
+        for queue in service["command"][service["command"].index("-Q") + 1].split(",")
+    }
+    assert consumed == set(django_settings.QUEUES)
+    assert {q for qs in local_services.WORKERS.values() for q in qs.split(",")} == consumed
+    for name in ("web", "worker", "worker-sends", "worker-sync", "beat"):
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "outreach.settings.production"
         assert env["DATABASE_URL"].startswith("postgres://")

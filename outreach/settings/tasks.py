@@ -1,6 +1,8 @@
 """Celery. Tasks carry ids only (JSON), are acknowledged after they ran so a killed worker's task
 is redelivered, and must therefore be idempotent."""
 
+from kombu import Queue
+
 from .core import REDIS_URL
 from .env import env
 
@@ -26,6 +28,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Each kind of work has its own queue, so a backlog of one never delays another: 10,000 mailbox
+# syncs after an outage wait behind each other, not in front of a due send. Each queue's
+# workers scale on their own (docker-compose.yml: worker-sends, worker-sync, worker). A worker
+# started without -Q consumes them all (the tests' and `make test`'s workers do).
+QUEUE_SENDS = "sends"  # dispatch and each send: the recruiter's promise of a time
+QUEUE_SYNC = "sync"  # reading inboxes for replies and bounces
+QUEUE_ATS = "ats"  # activity notes pushed to the ATS
+QUEUE_MAIL = "mail"  # the product's own emails (alerts, invitations, delegation links)
+QUEUE_DEFAULT = "default"  # the rest: imports, bulk enrolments, manual tasks, sweeps
+QUEUES = (QUEUE_SENDS, QUEUE_SYNC, QUEUE_ATS, QUEUE_MAIL, QUEUE_DEFAULT)
+CELERY_TASK_QUEUES = [Queue(name) for name in QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = QUEUE_DEFAULT
+CELERY_TASK_ROUTES = {
+    "sequences.tasks.dispatch_due": {"queue": QUEUE_SENDS},
+    "sequences.tasks.send_stage": {"queue": QUEUE_SENDS},
+    "sequences.tasks.sync_mailboxes": {"queue": QUEUE_SYNC},
+    "sequences.tasks.sync_mailbox": {"queue": QUEUE_SYNC},
+    "ats_sync.tasks.*": {"queue": QUEUE_ATS},
+    "outreach.tasks.deliver_email": {"queue": QUEUE_MAIL},
+}
 
 # Periodic work; later features add their ticks here.
 CELERY_BEAT_SCHEDULE = {
