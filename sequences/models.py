@@ -667,3 +667,68 @@ class EnrollJob(BackgroundJob):
 
     def __str__(self):
         return f"Enrolling in {self.sequence_id} ({self.get_status_display()})"
+
+
+class StatsRollup(models.Model):
+    """The stats page's figures for one UTC day x sequence x stage x sender x recruiter, as
+    sequences/stats.py defines them, recomputed from the raw rows by sequences/rollups.py.
+
+    The references carry no database constraint and cascade nothing: a deleted stage, sequence
+    or user marks its days dirty (the triggers of migration 0012), and the day is recomputed
+    from what remains."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    mailbox = models.ForeignKey(
+        "senders.Mailbox", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    sent = models.IntegerField(default=0)
+    bounced = models.IntegerField(default=0)
+    # Emails with any open (or click) event, automated or not: they carried the pixel (or the
+    # links), so they count in the rate's denominator even if their sequence tracks no more.
+    open_evented = models.IntegerField(default=0)
+    opened = models.IntegerField(default=0)
+    click_evented = models.IntegerField(default=0)
+    clicked = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+    interested = models.IntegerField(default=0)
+    unsubscribed = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="statsrollup_org_day")]
+
+    def __str__(self):
+        return f"{self.day}: {self.sent} sent"
+
+
+class StatsDirtyDay(models.Model):
+    """A UTC day of an organization whose rollups no longer match the raw rows, written by the
+    database's triggers (migration 0012) in the transaction that changed them. Append-only: a
+    change committed while the day is being recomputed leaves a row of its own behind."""
+
+    # No constraint: the triggers also write while an organization's rows are being deleted.
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="statsdirtyday_org_day")]
+
+    def __str__(self):
+        return f"{self.day} of organization {self.organization_id}"

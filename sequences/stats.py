@@ -20,27 +20,27 @@ What each figure counts (the page says it too):
 
 Confidential sequences the viewer may not see are left out of every figure.
 
-Why raw SQL: the per-email flags come from joins (events, each ended enrollment's last email)
-that PostgreSQL hashes once. The ORM's Exists() in Count(filter=...) runs a correlated subplan
-per sent email and per flag: at 100,000 emails, three flags alone took 220 ms (630 ms once
-PostgreSQL's JIT kicked in), this whole query about 190 ms (bench/stats.py).
+Where the figures come from: the rollups (sequences/rollups.py), which count each day's emails
+by these definitions; the page recomputes its range's dirty days first, so it is exact, and its
+cost grows with days x sequences x stages x senders, not with the emails. Days are UTC days.
 """
 
 import csv
 import io
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 
 from django import forms
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from outreach.models import User
 from senders.models import Mailbox
 
-from .models import EmailTemplate, Enrollment, Message, Sequence, Stage, TrackingEvent
+from . import rollups
+from .models import EmailTemplate, Enrollment, Message, Sequence, Stage, StatsRollup
 from .selectors import hidden_sequence_ids
 
 DEFAULT_DAYS = 30
@@ -56,7 +56,7 @@ class Grouping:
     name: str
     title: str
     columns: tuple[str, ...]  # the label columns of the table and the CSV
-    key: str  # columns of the `sent` CTE to group by
+    key: str  # columns of the rollups (`r`) to group by
     labels: str  # what names each group, from `g` (the grouped counts) and `joins`
     joins: str
     order: str = "g.sent DESC, 1"
@@ -69,7 +69,7 @@ GROUPINGS = {
             "sequence",
             "By sequence",
             ("Sequence",),
-            "sent.sequence_id",
+            "r.sequence_id",
             "seq.name",
             "JOIN {sequence} seq ON seq.id = g.sequence_id",
         ),
@@ -77,7 +77,7 @@ GROUPINGS = {
             "stage",
             "By stage",
             ("Sequence", "Stage"),
-            "sent.sequence_id, sent.stage_id",
+            "r.sequence_id, r.stage_id",
             # A deleted stage's emails keep their sequence and lose their position.
             "seq.name, COALESCE('Stage ' || (st.position + 1), 'Deleted stage')",
             "JOIN {sequence} seq ON seq.id = g.sequence_id"
@@ -89,7 +89,7 @@ GROUPINGS = {
             "sender",
             "By sender",
             ("Sender",),
-            "sent.mailbox_id",
+            "r.mailbox_id",
             "mb.email",
             "JOIN {mailbox} mb ON mb.id = g.mailbox_id",
         ),
@@ -97,7 +97,7 @@ GROUPINGS = {
             "recruiter",
             "By recruiter",
             ("Recruiter", "Email"),
-            "sent.sent_by_id",
+            "r.sent_by_id",
             "COALESCE(u.full_name, 'Unknown'), COALESCE(u.email, '')",
             "LEFT JOIN {user} u ON u.id = g.sent_by_id",
         ),
@@ -105,78 +105,31 @@ GROUPINGS = {
 }
 
 TABLES = {
-    "enrollment": Enrollment._meta.db_table,
-    "message": Message._meta.db_table,
+    "rollup": StatsRollup._meta.db_table,
     "sequence": Sequence._meta.db_table,
     "stage": Stage._meta.db_table,
-    "event": TrackingEvent._meta.db_table,
     "mailbox": Mailbox._meta.db_table,
     "user": User._meta.db_table,
 }
 
-# `ended`: each enrollment of the organization that ended in a reply, a bounce or an unsubscribe,
-# by its status or by an inbound message recorded on it. `outcome`: the last email each of them
-# sent, found through an index, and how it ended. `sent`: one row per sent email of the range,
-# with its tracking flags. The strings are the models' choice values.
+# The range's rollups (sequences/rollups.py), grouped. An email's open (click) counts in the
+# rate's denominator if its sequence tracks opens now or it has an open event: the rollups
+# keep the emails with an event apart, so turning tracking on or off changes no rollup.
 SQL = """
-WITH ended AS (
-    SELECT x.enrollment_id,
-        bool_or(x.kind = 'reply') AS reply_in,
-        bool_or(x.kind = 'bounce') AS bounce_in
-    FROM (
-        SELECT e.id AS enrollment_id, '' AS kind
-        FROM {enrollment} e
-        WHERE e.organization_id = %s AND e.status IN ('replied', 'bounced', 'unsubscribed')
-        UNION ALL
-        SELECT i.enrollment_id, i.inbound_kind
-        FROM {message} i
-        WHERE i.organization_id = %s AND i.direction = 'inbound'
-            AND i.inbound_kind IN ('reply', 'bounce') AND i.enrollment_id IS NOT NULL
-    ) x
-    GROUP BY x.enrollment_id
-),
-outcome AS (
-    SELECT last.id AS message_id,
-        e.status = 'replied' OR ended.reply_in AS replied,
-        e.sentiment = 'interested' AS interested,
-        e.status = 'bounced' OR ended.bounce_in AS bounced,
-        e.status = 'unsubscribed' AS unsubscribed
-    FROM ended
-    JOIN {enrollment} e ON e.id = ended.enrollment_id
-    CROSS JOIN LATERAL (
-        SELECT l.id FROM {message} l
-        WHERE l.enrollment_id = e.id AND l.direction = 'outbound' AND l.status = 'sent'
-        ORDER BY l.sent_at DESC, l.id DESC
-        LIMIT 1
-    ) last
-),
-sent AS (
-    SELECT m.id, s.id AS sequence_id, m.stage_id, m.mailbox_id, m.sent_by_id,
-        s.track_opens OR bool_or(t.kind = 'open') AS open_tracked,
-        COALESCE(bool_or(t.kind = 'open' AND NOT t.automated), false) AS opened,
-        s.track_clicks OR bool_or(t.kind = 'click') AS click_tracked,
-        COALESCE(bool_or(t.kind = 'click' AND NOT t.automated), false) AS clicked
-    FROM {message} m
-    JOIN {enrollment} e ON e.id = m.enrollment_id
-    JOIN {sequence} s ON s.id = e.sequence_id
-    LEFT JOIN {event} t ON t.message_id = m.id
-    WHERE m.organization_id = %s AND m.direction = 'outbound' AND m.status = 'sent'
-        AND s.kind = 'sequence' AND m.sent_at >= %s AND m.sent_at < %s{hidden}
-    GROUP BY m.id, s.id
-),
-g AS (
+WITH g AS (
     SELECT {key},
-        count(*) AS sent,
-        count(*) FILTER (WHERE o.bounced) AS bounced,
-        count(*) FILTER (WHERE sent.open_tracked) AS open_tracked,
-        count(*) FILTER (WHERE sent.opened) AS opened,
-        count(*) FILTER (WHERE sent.click_tracked) AS click_tracked,
-        count(*) FILTER (WHERE sent.clicked) AS clicked,
-        count(*) FILTER (WHERE o.replied) AS replied,
-        count(*) FILTER (WHERE o.replied AND o.interested) AS interested,
-        count(*) FILTER (WHERE o.unsubscribed) AS unsubscribed
-    FROM sent
-    LEFT JOIN outcome o ON o.message_id = sent.id
+        sum(r.sent) AS sent,
+        sum(r.bounced) AS bounced,
+        sum(CASE WHEN s.track_opens THEN r.sent ELSE r.open_evented END) AS open_tracked,
+        sum(r.opened) AS opened,
+        sum(CASE WHEN s.track_clicks THEN r.sent ELSE r.click_evented END) AS click_tracked,
+        sum(r.clicked) AS clicked,
+        sum(r.replied) AS replied,
+        sum(r.interested) AS interested,
+        sum(r.unsubscribed) AS unsubscribed
+    FROM {rollup} r
+    JOIN {sequence} s ON s.id = r.sequence_id
+    WHERE r.organization_id = %s AND r.day >= %s AND r.day <= %s{hidden}
     GROUP BY {key}
 )
 SELECT {labels}, g.sent, g.bounced, g.open_tracked, g.opened, g.click_tracked, g.clicked,
@@ -346,26 +299,18 @@ class Report:
         return charts(self.rows)
 
 
-def bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start's midnight, the midnight after end) in the current timezone: both days included."""
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, time(0), tzinfo=tz),
-        datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
-    )
-
-
 def _hidden_clause(user: User) -> tuple[str, list]:
     hidden = hidden_sequence_ids(user).order_by()
     if hidden.query.is_empty():
         return "", []
     sql, params = hidden.query.sql_with_params()
-    return f"\n        AND e.sequence_id NOT IN ({sql})", list(params)
+    return f"\n        AND r.sequence_id NOT IN ({sql})", list(params)
 
 
 def report(user: User, *, start: date, end: date, group: str) -> Report:
-    """The figures of `user`'s organization from `start` to `end` (both days included), grouped
-    by `group`; one query."""
+    """The figures of `user`'s organization from `start` to `end` (both UTC days included),
+    grouped by `group`, read off the rollups once the range's dirty days are recomputed; three
+    queries."""
     grouping = GROUPINGS[group]
     if user.organization_id is None:
         return Report(grouping, start, end, [])
@@ -381,10 +326,11 @@ def report(user: User, *, start: date, end: date, group: str) -> Report:
         **TABLES,
     )
     org = user.organization_id
-    params = [org, org, org, *bounds(start, end), *hidden_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        result = cursor.fetchall()
+    with transaction.atomic(savepoint=False):
+        rollups.refresh(org, start=start, end=end)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [org, start, end, *hidden_params])
+            result = cursor.fetchall()
     width = len(grouping.columns)
     rows = [Row(tuple(r[:width]), Counts(*r[width:])) for r in result]
     return Report(grouping, start, end, rows)
