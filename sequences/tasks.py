@@ -4,7 +4,7 @@ enqueues (through transaction.on_commit), and nothing in the app imports it back
 from celery import shared_task
 from django.db import DatabaseError, transaction
 
-from . import bulk_enroll, engine, importing, jobs, replies, services
+from . import bulk_enroll, engine, importing, jobs, replies, rollups, services
 
 
 @shared_task
@@ -79,3 +79,9 @@ def enroll_matching(job_id: int) -> int:
 def sweep_jobs() -> jobs.Swept:
     """Imports and enrolments whose task was lost are queued again (through their signals)."""
     return jobs.sweep()
+
+
+@shared_task
+def refresh_stats() -> int:
+    """Every organization's dirty stats days recomputed, so that its stats page finds few."""
+    return rollups.refresh_dirty()

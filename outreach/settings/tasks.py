@@ -48,6 +48,7 @@ CELERY_TASK_ROUTES = {
     "sequences.tasks.sync_mailbox": {"queue": QUEUE_SYNC},
     "ats_sync.tasks.*": {"queue": QUEUE_ATS},
     "outreach.tasks.deliver_email": {"queue": QUEUE_MAIL},
+    "sequences.tasks.refresh_stats": {"queue": QUEUE_DEFAULT},
 }
 
 # Periodic work; later features add their ticks here.
@@ -72,6 +73,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-background-jobs": {
         "task": "sequences.tasks.sweep_jobs",
         "schedule": 60,
+    },
+    # The stats rollups of the days changed since the last run (the stats page would
+    # otherwise recompute them on its next load).
+    "refresh-stats-rollups": {
+        "task": "sequences.tasks.refresh_stats",
+        "schedule": env.float("STATS_REFRESH_EVERY_SECONDS", default=60.0),
     },
     "expire-delegation-requests": {
         "task": "senders.tasks.expire_delegation_requests",
