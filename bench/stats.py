@@ -119,9 +119,10 @@ class Copier:
     def done(self) -> int:
         self.flush()
         with self.connection.cursor() as cursor:
+            # The table name is the model's, not input.
+            last = f"SELECT max(id) FROM {self.table}"  # noqa: S608
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{self.table}', 'id'),"
-                f" (SELECT max(id) FROM {self.table}))"
+                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), ({last}))", [self.table]
             )
         return self.rows
 

@@ -309,8 +309,8 @@ def _hidden_clause(user: User) -> tuple[str, list]:
 
 def report(user: User, *, start: date, end: date, group: str) -> Report:
     """The figures of `user`'s organization from `start` to `end` (both UTC days included),
-    grouped by `group`, read off the rollups once the range's dirty days are recomputed; three
-    queries."""
+    grouped by `group`, read off the rollups once the range's dirty days are recomputed (see
+    rollups.refresh); three queries, four when a day was dirty."""
     grouping = GROUPINGS[group]
     if user.organization_id is None:
         return Report(grouping, start, end, [])
