@@ -669,9 +669,10 @@ class EnrollJob(BackgroundJob):
         return f"Enrolling in {self.sequence_id} ({self.get_status_display()})"
 
 
-class StatsRollup(models.Model):
-    """The stats page's figures for one UTC day x sequence x stage x sender x recruiter, as
-    sequences/stats.py defines them, recomputed from the raw rows by sequences/rollups.py.
+class StatsCounters(models.Model):
+    """The stats page's figures for one UTC day (or month) x sequence x stage x sender x
+    recruiter, as sequences/stats.py defines them, recomputed from the raw rows by
+    sequences/rollups.py.
 
     The references carry no database constraint and cascade nothing: a deleted stage, sequence
     or user marks its days dirty (the triggers of migration 0012), and the day is recomputed
@@ -680,7 +681,6 @@ class StatsRollup(models.Model):
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
     )
-    day = models.DateField()
     sequence = models.ForeignKey(
         Sequence, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -710,10 +710,36 @@ class StatsRollup(models.Model):
     unsubscribed = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class StatsRollup(StatsCounters):
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["organization", "day"], name="statsrollup_org_day")]
 
     def __str__(self):
         return f"{self.day}: {self.sent} sent"
+
+
+class StatsMonthRollup(StatsCounters):
+    """The sum of a calendar month's StatsRollup rows, kept by adding what each recompute
+    changed: a range of a year reads a dozen months' rows, not 365 days'."""
+
+    month = models.DateField()  # its first day
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "sequence", "stage", "mailbox", "sent_by"],
+                nulls_distinct=False,
+                name="statsmonthrollup_one_per_group",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%B %Y}: {self.sent} sent"
 
 
 class StatsDirtyDay(models.Model):

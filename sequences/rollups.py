@@ -20,7 +20,15 @@ from django.db import connection, transaction
 
 from outreach.models import Organization
 
-from .models import Enrollment, Message, Sequence, StatsDirtyDay, StatsRollup, TrackingEvent
+from .models import (
+    Enrollment,
+    Message,
+    Sequence,
+    StatsDirtyDay,
+    StatsMonthRollup,
+    StatsRollup,
+    TrackingEvent,
+)
 
 # The advisory lock's first key (the second is the organization): "stats" in ASCII.
 LOCK_SPACE = 0x73746174
@@ -31,6 +39,7 @@ TABLES = {
     "sequence": Sequence._meta.db_table,
     "event": TrackingEvent._meta.db_table,
     "rollup": StatsRollup._meta.db_table,
+    "month": StatsMonthRollup._meta.db_table,
     "dirty": StatsDirtyDay._meta.db_table,
 }
 
@@ -49,8 +58,9 @@ COUNTERS = (
 # `days`: the days to recompute (claimed dirty days, or every day of a rebuild). `m`: their sent
 # sequence emails. `ev`: each one's tracking flags. `ended` and `outcome`: as in stats.py, for
 # the enrollments of those emails only: the last email each ended one sent, and how it ended.
-# `cleared` drops the days' old rollups; the INSERT writes the new ones (the statement's parts
-# share one snapshot: the DELETE never sees the rows the INSERT writes).
+# `cleared` drops the days' old rollups, `inserted` writes the new ones (the statement's parts
+# share one snapshot: the DELETE never sees the rows the INSERT writes), and the months get the
+# difference.
 RECOMPUTE = """
 WITH {days_cte},
 m AS (
@@ -109,24 +119,40 @@ outcome AS (
 cleared AS (
     DELETE FROM {rollup} r
     WHERE r.organization_id = %(org)s AND r.day IN (SELECT day FROM days)
+    RETURNING r.*
+),
+inserted AS (
+    INSERT INTO {rollup} (organization_id, day, sequence_id, stage_id, mailbox_id, sent_by_id,
+        {counters})
+    SELECT %(org)s, m.day, m.sequence_id, m.stage_id, m.mailbox_id, m.sent_by_id,
+        count(*),
+        count(*) FILTER (WHERE o.bounced),
+        count(*) FILTER (WHERE ev.open_evented),
+        count(*) FILTER (WHERE ev.opened),
+        count(*) FILTER (WHERE ev.click_evented),
+        count(*) FILTER (WHERE ev.clicked),
+        count(*) FILTER (WHERE o.replied),
+        count(*) FILTER (WHERE o.replied AND o.interested),
+        count(*) FILTER (WHERE o.unsubscribed)
+    FROM m
+    LEFT JOIN ev ON ev.message_id = m.id
+    LEFT JOIN outcome o ON o.message_id = m.id
+    GROUP BY m.day, m.sequence_id, m.stage_id, m.mailbox_id, m.sent_by_id
+    RETURNING *
+),
+change AS (
+    SELECT 1 AS sign, * FROM inserted
+    UNION ALL
+    SELECT -1, * FROM cleared
 )
-INSERT INTO {rollup} (organization_id, day, sequence_id, stage_id, mailbox_id, sent_by_id,
-    sent, bounced, open_evented, opened, click_evented, clicked, replied, interested,
-    unsubscribed)
-SELECT %(org)s, m.day, m.sequence_id, m.stage_id, m.mailbox_id, m.sent_by_id,
-    count(*),
-    count(*) FILTER (WHERE o.bounced),
-    count(*) FILTER (WHERE ev.open_evented),
-    count(*) FILTER (WHERE ev.opened),
-    count(*) FILTER (WHERE ev.click_evented),
-    count(*) FILTER (WHERE ev.clicked),
-    count(*) FILTER (WHERE o.replied),
-    count(*) FILTER (WHERE o.replied AND o.interested),
-    count(*) FILTER (WHERE o.unsubscribed)
-FROM m
-LEFT JOIN ev ON ev.message_id = m.id
-LEFT JOIN outcome o ON o.message_id = m.id
-GROUP BY m.day, m.sequence_id, m.stage_id, m.mailbox_id, m.sent_by_id
+INSERT INTO {month} AS t (organization_id, month, sequence_id, stage_id, mailbox_id,
+    sent_by_id, {counters})
+SELECT %(org)s, date_trunc('month', c.day)::date, c.sequence_id, c.stage_id, c.mailbox_id,
+    c.sent_by_id, {summed}
+FROM change c
+GROUP BY 2, 3, 4, 5, 6
+ON CONFLICT (organization_id, month, sequence_id, stage_id, mailbox_id, sent_by_id)
+DO UPDATE SET {added}
 """
 
 # The dirty days of the range, claimed and deleted at once: if the transaction rolls back, they
@@ -170,11 +196,16 @@ def _try_lock(organization_id: int) -> bool:
         return cursor.fetchone()[0]
 
 
-def _recompute(days_cte: str, params: dict) -> int:
-    sql = RECOMPUTE.format(days_cte=days_cte.format(**TABLES), **TABLES)
+def _recompute(days_cte: str, params: dict) -> None:
+    sql = RECOMPUTE.format(
+        days_cte=days_cte.format(**TABLES),
+        counters=", ".join(COUNTERS),
+        summed=", ".join(f"sum(c.sign * c.{name})" for name in COUNTERS),
+        added=", ".join(f"{name} = t.{name} + excluded.{name}" for name in COUNTERS),
+        **TABLES,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 def _refresh_claimed(organization_id: int, start: date, end: date) -> None:
@@ -217,4 +248,6 @@ def rebuild(organization: Organization) -> int:
         _lock(organization.pk)
         StatsDirtyDay.objects.filter(organization=organization).delete()
         StatsRollup.objects.filter(organization=organization).delete()
-        return _recompute(ALL_DAYS, {"org": organization.pk})
+        StatsMonthRollup.objects.filter(organization=organization).delete()
+        _recompute(ALL_DAYS, {"org": organization.pk})
+        return StatsRollup.objects.filter(organization=organization).count()

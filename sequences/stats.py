@@ -40,7 +40,15 @@ from outreach.models import User
 from senders.models import Mailbox
 
 from . import rollups
-from .models import EmailTemplate, Enrollment, Message, Sequence, Stage, StatsRollup
+from .models import (
+    EmailTemplate,
+    Enrollment,
+    Message,
+    Sequence,
+    Stage,
+    StatsMonthRollup,
+    StatsRollup,
+)
 from .selectors import hidden_sequence_ids
 
 DEFAULT_DAYS = 30
@@ -104,15 +112,19 @@ GROUPINGS = {
     )
 }
 
+COLUMNS = ", ".join(["sequence_id", "stage_id", "mailbox_id", "sent_by_id", *rollups.COUNTERS])
+
 TABLES = {
     "rollup": StatsRollup._meta.db_table,
+    "month": StatsMonthRollup._meta.db_table,
     "sequence": Sequence._meta.db_table,
     "stage": Stage._meta.db_table,
     "mailbox": Mailbox._meta.db_table,
     "user": User._meta.db_table,
 }
 
-# The range's rollups (sequences/rollups.py), grouped. An email's open (click) counts in the
+# The range's rollups (sequences/rollups.py), grouped: its whole months' from the month rollups,
+# its other days' from the day rollups. An email's open (click) counts in the
 # rate's denominator if its sequence tracks opens now or it has an open event: the rollups
 # keep the emails with an event apart, so turning tracking on or off changes no rollup.
 SQL = """
@@ -127,10 +139,18 @@ WITH g AS (
         sum(r.replied) AS replied,
         sum(r.interested) AS interested,
         sum(r.unsubscribed) AS unsubscribed
-    FROM {rollup} r
+    FROM (
+        SELECT {columns} FROM {month} WHERE organization_id = %s
+            AND month >= %s AND month < %s
+        UNION ALL
+        SELECT {columns} FROM {rollup} WHERE organization_id = %s
+            AND day >= %s AND day <= %s AND NOT (day >= %s AND day < %s)
+    ) r
     JOIN {sequence} s ON s.id = r.sequence_id
-    WHERE r.organization_id = %s AND r.day >= %s AND r.day <= %s{hidden}
+    WHERE true{hidden}
     GROUP BY {key}
+    -- A month's groups whose emails all went (deleted, moved) are left at zero.
+    HAVING sum(r.sent) > 0
 )
 SELECT {labels}, g.sent, g.bounced, g.open_tracked, g.opened, g.click_tracked, g.clicked,
     g.replied, g.interested, g.unsubscribed
@@ -299,6 +319,17 @@ class Report:
         return charts(self.rows)
 
 
+def whole_months(start: date, end: date) -> tuple[date, date]:
+    """[first, after): the calendar months wholly inside start..end (first == after: none)."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _next_month(end) if _next_month(end) - timedelta(days=1) == end else end.replace(day=1)
+    return (first, after) if first < after else (start, start)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def _hidden_clause(user: User) -> tuple[str, list]:
     hidden = hidden_sequence_ids(user).order_by()
     if hidden.query.is_empty():
@@ -323,13 +354,16 @@ def report(user: User, *, start: date, end: date, group: str) -> Report:
         joins=grouping.joins.format(**TABLES),
         order=grouping.order,
         hidden=hidden,
+        columns=COLUMNS,
         **TABLES,
     )
     org = user.organization_id
     with transaction.atomic(savepoint=False):
         rollups.refresh(org, start=start, end=end)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [org, start, end, *hidden_params])
+            months = whole_months(start, end)
+            params = [org, *months, org, start, end, *months, *hidden_params]
+            cursor.execute(sql, params)
             result = cursor.fetchall()
     width = len(grouping.columns)
     rows = [Row(tuple(r[:width]), Counts(*r[width:])) for r in result]
