@@ -160,11 +160,20 @@ DO UPDATE SET {added}
 CLAIM = """
 DELETE FROM {dirty} WHERE id IN (
     SELECT id FROM {dirty}
-    WHERE organization_id = %(org)s AND day BETWEEN %(start)s AND %(end)s
+    WHERE organization_id = %(org)s AND day IN (
+        SELECT DISTINCT day FROM {dirty}
+        WHERE organization_id = %(org)s AND day BETWEEN %(start)s AND %(end)s
+        ORDER BY day
+        LIMIT %(limit)s
+    )
     FOR UPDATE SKIP LOCKED
 )
 RETURNING day
 """
+
+# The days the beat task recomputes per transaction: the organization's lock, for which its
+# stats page waits, is held for a few days' recompute, not a year's after a bulk change.
+BEAT_DAYS = 7
 
 # The claimed days, as an array the planner can count (a day or two plans index lookups, a
 # year hash joins).
@@ -208,13 +217,18 @@ def _recompute(days_cte: str, params: dict) -> None:
         cursor.execute(sql, params)
 
 
-def _refresh_claimed(organization_id: int, start: date, end: date) -> None:
-    """Under the organization's lock: so a recompute in progress is waited for, not skipped."""
+def _refresh_claimed(organization_id: int, start: date, end: date, limit: int | None = None) -> int:
+    """Under the organization's lock: so a recompute in progress is waited for, not skipped.
+    Returns how many days it recomputed (the first `limit` dirty ones; None: all)."""
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM.format(**TABLES), {"org": organization_id, "start": start, "end": end})
-        days = [day for (day,) in cursor.fetchall()]
+        cursor.execute(
+            CLAIM.format(**TABLES),
+            {"org": organization_id, "start": start, "end": end, "limit": limit},
+        )
+        days = sorted({day for (day,) in cursor.fetchall()})
     if days:
         _recompute(CLAIMED_DAYS, {"org": organization_id, "days": days})
+    return len(days)
 
 
 def refresh(organization_id: int, *, start: date = date.min, end: date = date.max) -> None:
@@ -226,18 +240,22 @@ def refresh(organization_id: int, *, start: date = date.min, end: date = date.ma
 
 
 def refresh_dirty() -> int:
-    """Recompute every organization's dirty days (the beat task); an organization being
-    recomputed already (by its stats page) is left to the next run. Returns how many
-    organizations were refreshed."""
+    """Recompute every organization's dirty days (the beat task), BEAT_DAYS per transaction;
+    an organization being recomputed already (by its stats page) is left to the next run.
+    Returns how many days were recomputed."""
     refreshed = 0
     organizations = (
         StatsDirtyDay.objects.order_by().values_list("organization_id", flat=True).distinct()
     )
     for organization_id in list(organizations):
-        with transaction.atomic():
-            if _try_lock(organization_id):
-                _refresh_claimed(organization_id, date.min, date.max)
-                refreshed += 1
+        while True:
+            with transaction.atomic():
+                if not _try_lock(organization_id):
+                    break
+                done = _refresh_claimed(organization_id, date.min, date.max, BEAT_DAYS)
+            if not done:
+                break
+            refreshed += done
     return refreshed
 
 
