@@ -381,7 +381,7 @@ def pages(team: dict) -> dict[str, str]:
     }
 
 
-def measure(team: dict, requests: int) -> dict:
+def measure(team: dict, requests: int, explain: bool = False) -> dict:
     from django.db import connection
     from django.test import Client
 
@@ -392,7 +392,7 @@ def measure(team: dict, requests: int) -> dict:
         queries = []
 
         def count(execute, sql, params, many, context, queries=queries):
-            queries.append(sql)
+            queries.append((sql, params))
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(count):
@@ -411,8 +411,40 @@ def measure(team: dict, requests: int) -> dict:
             "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
             "queries": len(queries),
             "html_bytes": len(response.content),
+            "slowest_queries": _slowest(queries) if explain else [],
         }
     return figures
+
+
+def _slowest(queries: list, shown: int = 2) -> list[dict]:
+    """The page's costliest queries by EXPLAIN ANALYZE, with the plan's first lines: that each
+    reads an index, not the table."""
+    from django.db import connection
+
+    plans = []
+    with connection.cursor() as cursor:
+        for sql, params in queries:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0][0]
+            lines, node = [], plan["Plan"]
+            while node and len(lines) < 4:
+                read = node.get("Index Name", node.get("Relation Name", ""))
+                lines.append(f"{node['Node Type']} {read}".strip())
+                node = (node.get("Plans") or [None])[0]
+            if os.environ.get("BENCH_PLANS"):
+                cursor.execute(f"EXPLAIN ANALYZE {sql}", params)
+                with open(os.environ["BENCH_PLANS"], "a") as out:
+                    out.write(sql + "\n" + "\n".join(r[0] for r in cursor.fetchall()) + "\n\n")
+            plans.append(
+                {
+                    "ms": round(plan["Execution Time"], 2),
+                    "plan": " > ".join(lines),
+                    "sql": sql[:160],
+                }
+            )
+    return sorted(plans, key=lambda p: -p["ms"])[:shown]
 
 
 def run(args) -> dict:
@@ -421,7 +453,7 @@ def run(args) -> dict:
     large = seed(args.prospects, args.enrollments)
     seeded = time.perf_counter() - started
     small_figures = measure(small, 3)
-    large_figures = measure(large, args.requests)
+    large_figures = measure(large, args.requests, explain=True)
     failures = []
     for name, figures in large_figures.items():
         figures[f"queries_at_{SMALL}_prospects"] = small_figures[name]["queries"]

@@ -414,6 +414,12 @@ class Task(models.Model):
                 condition=models.Q(status="open"),
                 name="task_open_due",
             ),
+            # A sequence's open tasks, found by its stages.
+            models.Index(
+                fields=["stage", "due_at"],
+                condition=models.Q(status="open"),
+                name="task_open_stage",
+            ),
         ]
 
     def __str__(self):

@@ -585,8 +585,9 @@ def open_tasks(user: User) -> QuerySet[Task]:
 
 
 def sequence_tasks(sequence: Sequence) -> QuerySet[Task]:
+    """A sequence's open tasks, soonest due first: by its stages, off task_open_stage."""
     return (
-        Task.objects.filter(enrollment__sequence=sequence, status=Task.Status.OPEN)
+        Task.objects.filter(stage__sequence=sequence, status=Task.Status.OPEN)
         .select_related("stage", "assignee", "enrollment__prospect")
         .order_by("due_at")
     )

@@ -152,6 +152,10 @@ class Migration(migrations.Migration):
             model_name='task',
             index=models.Index(condition=models.Q(('status', 'open')), fields=['assignee', 'due_at', 'id'], name='task_open_due'),
         ),
+        migrations.AddIndex(
+            model_name='task',
+            index=models.Index(condition=models.Q(('status', 'open')), fields=['stage', 'due_at'], name='task_open_stage'),
+        ),
         migrations.AddField(
             model_name='enrollmentcount',
             name='organization',
