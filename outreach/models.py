@@ -260,7 +260,11 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            # The notifications page, newest first, a page at a time.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_newest"),
+        ]
 
     def __str__(self):
         return self.message

@@ -18,7 +18,8 @@ from .forms import (
     ProductPasswordResetForm,
     SignupForm,
 )
-from .models import Invitation, User, normalize_email
+from .keyset import keyset_page
+from .models import Invitation, Notification, User, normalize_email
 from .tenancy import get_for_user_or_404
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -309,6 +310,11 @@ def notifications(request):
         )
         messages.success(request, "Alert settings saved.")
         return redirect("notifications")
-    items = list(request.user.notifications.all()[:100])
+    # Newest first, a page at a time (the page read before all are marked read).
+    page = keyset_page(
+        Notification.objects.filter(organization_id=request.user.team_id, user=request.user),
+        key="created_at",
+        params=request.GET,
+    )
     request.user.notifications.filter(read_at__isnull=True).update(read_at=clock.now())
-    return render(request, "outreach/notifications.html", {"items": items})
+    return render(request, "outreach/notifications.html", {"items": page, "page": page})

@@ -66,6 +66,12 @@ class Sequence(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # The list of one-off emails, newest first, a page at a time.
+            models.Index(
+                fields=["organization", "kind", "-created_at", "-id"], name="sequence_newest"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -261,7 +267,10 @@ class Enrollment(models.Model):
     organization = models.ForeignKey(
         "outreach.Organization", on_delete=models.CASCADE, related_name="+"
     )
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
+    # Indexed by the sequence page's orderings below, which lead with it.
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="enrollments")
     mailbox = models.ForeignKey("senders.Mailbox", on_delete=models.PROTECT, related_name="+")
     alias = models.ForeignKey(
@@ -275,7 +284,7 @@ class Enrollment(models.Model):
     pause_cause = models.CharField(max_length=30, choices=PauseCause.choices, blank=True)
     status_reason = models.CharField(max_length=500, blank=True)
     current_stage = models.ForeignKey(
-        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     next_action_at = models.DateTimeField(null=True, blank=True)
     # The dispatcher's lease: which claim may send, until when. An expired lease is claimed again.
@@ -312,10 +321,60 @@ class Enrollment(models.Model):
                 condition=models.Q(status="active"),
                 name="enrollment_due",
             ),
+            # The outbox: what one inbox sends next, soonest first.
+            models.Index(
+                fields=["mailbox", "next_action_at", "id"],
+                condition=models.Q(status="active"),
+                name="enrollment_inbox_due",
+            ),
+            # A sequence page, newest first, whole or by status or by stage (a stage is of one
+            # sequence): each page read off one of these in order, however deep.
+            models.Index(
+                fields=["sequence", "-created_at", "-id"], name="enrollment_sequence_newest"
+            ),
+            models.Index(
+                fields=["sequence", "status", "-created_at", "-id"],
+                name="enrollment_status_newest",
+            ),
+            models.Index(
+                fields=["current_stage", "-created_at", "-id"], name="enrollment_stage_newest"
+            ),
         ]
 
     def __str__(self):
         return f"{self.prospect} in {self.sequence}"
+
+
+class EnrollmentCount(models.Model):
+    """How many enrollments of a sequence are at a stage (none: not started or its stage
+    deleted) in a status. Kept by triggers on the enrollment table (migration 0012), so that
+    every write keeps it exact, a bulk insert, an update of a whole queryset and a delete
+    cascading from a prospect or a team alike, and a page reads a few rows of it instead of
+    counting a million enrollments. Only counts above zero are kept."""
+
+    organization = models.ForeignKey(
+        "outreach.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="+")
+    # No foreign key: a stage's deletion moves its enrollments to no stage, and the trigger
+    # moves their count with them.
+    stage_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=20, choices=Enrollment.Status.choices)
+    n = models.PositiveIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sequence", "stage_id", "status"],
+                nulls_distinct=False,
+                name="enrollment_count_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.n} {self.status} in {self.sequence_id} at stage {self.stage_id}"
 
 
 class Task(models.Model):
@@ -347,6 +406,20 @@ class Task(models.Model):
         ordering = ["due_at"]
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "stage"], name="one_task_per_stage"),
+        ]
+        indexes = [
+            # A recruiter's open tasks, soonest due first: the tasks page, a page at a time.
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                condition=models.Q(status="open"),
+                name="task_open_due",
+            ),
+            # A sequence's open tasks, found by its stages.
+            models.Index(
+                fields=["stage", "due_at"],
+                condition=models.Q(status="open"),
+                name="task_open_stage",
+            ),
         ]
 
     def __str__(self):

@@ -19,11 +19,11 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone as dj_timezone
@@ -41,6 +41,7 @@ from .models import (
     EmailTemplate,
     EnrollJob,
     Enrollment,
+    EnrollmentCount,
     ImportJob,
     ImportRowError,
     LibraryVisibility,
@@ -124,10 +125,24 @@ def can_edit(user: User, sequence: Sequence) -> bool:
     )
 
 
-def _count(model: type[Stage | Enrollment], **filters: object) -> Coalesce:
-    rows = model.objects.filter(sequence=OuterRef("pk"), **filters).order_by()
+def _stage_count() -> Coalesce:
+    rows = Stage.objects.filter(sequence=OuterRef("pk")).order_by()
     counted = rows.values("sequence").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _enrollment_count(*statuses: str) -> Coalesce:
+    """A sequence's enrollments in those statuses (any, without), summed from its maintained
+    counts: a few rows whatever its size."""
+    rows = EnrollmentCount.objects.filter(sequence=OuterRef("pk")).order_by()
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    summed = rows.values("sequence").annotate(n=Sum("n")).values("n")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
+
+
+# A list longer than this is searched, not read: the page stays the same size for any team.
+SEQUENCE_LIST_LIMIT = 100
 
 
 def sequence_rows(
@@ -140,10 +155,10 @@ def sequence_rows(
     return (
         queryset.select_related("owner", "sender_mailbox", "sender_alias")
         .annotate(
-            stage_count=_count(Stage),
-            active_count=_count(Enrollment, status=Enrollment.Status.ACTIVE),
-            replied_count=_count(Enrollment, status=Enrollment.Status.REPLIED),
-            finished_count=_count(Enrollment, status=Enrollment.Status.FINISHED),
+            stage_count=_stage_count(),
+            active_count=_enrollment_count(Enrollment.Status.ACTIVE),
+            replied_count=_enrollment_count(Enrollment.Status.REPLIED),
+            finished_count=_enrollment_count(Enrollment.Status.FINISHED),
         )
         .order_by("name", "pk")
     )
@@ -151,33 +166,85 @@ def sequence_rows(
 
 class SequenceLists(TypedDict):
     """The sequence list page's lists: the user's own, those shared with them, and for an admin
-    all the team's."""
+    all the team's; each its first SEQUENCE_LIST_LIMIT by name, and one more to tell there are
+    others."""
 
-    yours: QuerySet[Sequence]
-    shared: QuerySet[Sequence]
-    all: NotRequired[QuerySet[Sequence]]
+    yours: list[Sequence]
+    shared: list[Sequence]
+    all: NotRequired[list[Sequence]]
 
 
 def sequence_lists(user: User, *, archived: bool = False, search: str = "") -> SequenceLists:
     visible = visible_sequences(user)
+
+    def first(rows: QuerySet[Sequence]) -> list[Sequence]:
+        return list(
+            sequence_rows(rows, archived=archived, search=search)[: SEQUENCE_LIST_LIMIT + 1]
+        )
+
     lists: SequenceLists = {
-        "yours": sequence_rows(visible.filter(owner=user), archived=archived, search=search),
-        "shared": sequence_rows(visible.exclude(owner=user), archived=archived, search=search),
+        "yours": first(visible.filter(owner=user)),
+        "shared": first(visible.exclude(owner=user)),
     }
     if _sees_all(user):
-        lists["all"] = sequence_rows(visible, archived=archived, search=search)
+        lists["all"] = first(visible)
     return lists
 
 
-def enrollment_rows(sequence: Sequence, *, status: str = "") -> QuerySet[Enrollment]:
+@dataclass(frozen=True)
+class EnrollmentCounts:
+    """A sequence's enrollments counted by status and by stage (None: at no stage), from its
+    maintained counts: a few rows whatever the sequence's size."""
+
+    cells: dict[tuple[int | None, str], int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+    def by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (_, status), n in self.cells.items():
+            counts[status] = counts.get(status, 0) + n
+        return counts
+
+    def by_stage(self) -> dict[int | None, int]:
+        counts: dict[int | None, int] = {}
+        for (stage, _), n in self.cells.items():
+            counts[stage] = counts.get(stage, 0) + n
+        return counts
+
+    def matching(self, *, status: str = "", stage: int | None = None) -> int:
+        return sum(
+            n
+            for (at, of), n in self.cells.items()
+            if (not status or of == status) and (stage is None or at == stage)
+        )
+
+
+def enrollment_counts(sequence: Sequence) -> EnrollmentCounts:
+    rows = EnrollmentCount.objects.filter(
+        organization_id=sequence.organization_id, sequence=sequence
+    ).values_list("stage_id", "status", "n")
+    return EnrollmentCounts({(stage, status): n for stage, status, n in rows})
+
+
+def enrollment_rows(
+    sequence: Sequence, *, status: str = "", stage: int | None = None
+) -> QuerySet[Enrollment]:
+    """A sequence's enrollments, by status and by stage if asked, unordered: keyset_page orders
+    them newest first, off the indexes enrollment_sequence_newest, _status_newest and
+    _stage_newest."""
     enrollments = with_flags(
         sequence.enrollments.select_related(
             "prospect", "mailbox", "alias", "current_stage", "enrolled_by"
         ),
         "prospect_id",
-    ).order_by("-created_at", "-pk")
+    )
     if status:
         enrollments = enrollments.filter(status=status)
+    if stage is not None:
+        enrollments = enrollments.filter(current_stage_id=stage)
     return enrollments
 
 
@@ -467,7 +534,8 @@ def one_off_on_its_way(recipients: list[Recipient]) -> bool:
 
 
 def one_off_email_rows(user: User) -> QuerySet[Sequence]:
-    """The one-off emails `user` sees, newest first, with where their prospects stand."""
+    """The one-off emails `user` sees, with where their prospects stand (from the maintained
+    counts), unordered: keyset_page orders them newest first, off sequence_newest."""
     statuses = {
         "waiting": Enrollment.OPEN,
         "sent": (Enrollment.Status.FINISHED, Enrollment.Status.REPLIED),
@@ -478,18 +546,19 @@ def one_off_email_rows(user: User) -> QuerySet[Sequence]:
         ),
         "cancelled": (Enrollment.Status.STOPPED,),
     }
+    first_send = (
+        Enrollment.objects.filter(sequence=OuterRef("pk"), status__in=Enrollment.OPEN)
+        .order_by("next_action_at")
+        .values("next_action_at")[:1]
+    )
     return (
         one_off_emails(user)
         .select_related("owner", "sender_mailbox")
         .annotate(
-            recipients=Count("enrollments"),
-            first_send=Min("enrollments__next_action_at"),
-            **{
-                name: Count("enrollments", filter=Q(enrollments__status__in=values))
-                for name, values in statuses.items()
-            },
+            recipients=_enrollment_count(),
+            first_send=Subquery(first_send),
+            **{name: _enrollment_count(*values) for name, values in statuses.items()},
         )
-        .order_by("-created_at", "-pk")
     )
 
 
@@ -501,8 +570,9 @@ def one_off_progress(recipients: list[Recipient]) -> dict[str, int]:
 
 
 def open_tasks(user: User) -> QuerySet[Task]:
+    """The user's open tasks, soonest due first (off the index task_open_due)."""
     return (
-        Task.objects.filter(assignee=user, status=Task.Status.OPEN)
+        Task.objects.filter(organization_id=user.team_id, assignee=user, status=Task.Status.OPEN)
         .select_related(
             "stage",
             "enrollment__prospect",
@@ -510,13 +580,14 @@ def open_tasks(user: User) -> QuerySet[Task]:
             "enrollment__mailbox__owner",
             "enrollment__alias",
         )
-        .order_by("due_at")
+        .order_by("due_at", "pk")
     )
 
 
 def sequence_tasks(sequence: Sequence) -> QuerySet[Task]:
+    """A sequence's open tasks, soonest due first: by its stages, off task_open_stage."""
     return (
-        Task.objects.filter(enrollment__sequence=sequence, status=Task.Status.OPEN)
+        Task.objects.filter(stage__sequence=sequence, status=Task.Status.OPEN)
         .select_related("stage", "assignee", "enrollment__prospect")
         .order_by("due_at")
     )
@@ -592,55 +663,49 @@ def timeline(enrollment: Enrollment) -> list[TimelineEntry]:
 
 
 class OutboxBox(TypedDict):
-    """One inbox of the outbox: its cap, what the last 24 hours used of it, what is due."""
+    """One inbox of the outbox: its cap, and what the last 24 hours used of it."""
 
     mailbox: Mailbox
     used: int
     cap: int
-    scheduled: list[Enrollment]
 
 
-def outbox(user: User, *, hours: int = 24) -> list[OutboxBox]:
-    """For each inbox `user` may send from: what is scheduled in the next `hours`, and how much
-    of its daily cap the last 24 hours used. A fixed number of queries."""
+def outbox_boxes(user: User) -> list[OutboxBox]:
+    """Each inbox `user` may send from, with how much of its daily cap the last 24 hours used
+    (at most a cap's worth of emails counted per inbox): two queries."""
     from senders.selectors import sendable_mailboxes
 
-    now = clock.now()
     mailboxes = list(sendable_mailboxes(user).select_related("owner"))
     used = dict(
         Message.objects.filter(
             mailbox__in=mailboxes,
             direction=Message.Direction.OUTBOUND,
             status__in=[Message.Status.SENDING, Message.Status.SENT],
-            created_at__gte=now - timedelta(hours=24),
+            created_at__gte=clock.now() - timedelta(hours=24),
         )
         .values_list("mailbox")
         .annotate(n=Count("pk"))
         .values_list("mailbox", "n")
     )
-    scheduled: dict[int, list[Enrollment]] = {m.pk: [] for m in mailboxes}
-    hidden = hidden_sequence_ids(user)
-    for enrollment in (
+    return [{"mailbox": m, "used": used.get(m.pk, 0), "cap": m.daily_send_cap} for m in mailboxes]
+
+
+def outbox_scheduled(
+    user: User, mailboxes: Iterable[Mailbox], *, hours: int = 24
+) -> QuerySet[Enrollment]:
+    """The emails those inboxes send in the next `hours` (or are late with), unordered:
+    keyset_page orders them soonest first, off the index enrollment_inbox_due."""
+    return (
         Enrollment.objects.filter(
-            mailbox__in=mailboxes,
+            organization_id=user.team_id,
+            mailbox__in=list(mailboxes),
             status=Enrollment.Status.ACTIVE,
             current_stage__kind=Stage.Kind.EMAIL,
-            next_action_at__lte=now + timedelta(hours=hours),
+            next_action_at__lte=clock.now() + timedelta(hours=hours),
         )
-        .exclude(sequence_id__in=hidden)
-        .select_related("prospect", "sequence", "current_stage")
-        .order_by("next_action_at")
-    ):
-        scheduled[enrollment.mailbox_id].append(enrollment)
-    return [
-        {
-            "mailbox": m,
-            "used": used.get(m.pk, 0),
-            "cap": m.daily_send_cap,
-            "scheduled": scheduled[m.pk],
-        }
-        for m in mailboxes
-    ]
+        .exclude(sequence_id__in=hidden_sequence_ids(user))
+        .select_related("prospect", "sequence", "current_stage", "mailbox")
+    )
 
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outreach import rich_text
+from outreach.keyset import keyset_page
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
 
@@ -169,7 +170,11 @@ def email_list(request):
     return render(
         request,
         "sequences/emails.html",
-        {"emails": selectors.one_off_email_rows(request.user)[:200]},
+        {
+            "emails": keyset_page(
+                selectors.one_off_email_rows(request.user), key="created_at", params=request.GET
+            )
+        },
     )
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from outreach.keyset import keyset_page
 from outreach.models import User
 from outreach.tenancy import get_for_user_or_404, scope_to_user
 from senders import selectors as sender_selectors
@@ -171,7 +172,25 @@ def enrollment_timeline(request, pk):
 
 @require_GET
 def outbox(request):
-    return render(request, "sequences/outbox.html", {"boxes": selectors.outbox(request.user)})
+    """Each inbox's cap used, and what they send next, soonest first, a page at a time; of one
+    inbox if chosen."""
+    boxes = selectors.outbox_boxes(request.user)
+    chosen = next(
+        (b["mailbox"] for b in boxes if str(b["mailbox"].pk) == request.GET.get("inbox")), None
+    )
+    scheduled = selectors.outbox_scheduled(
+        request.user, [chosen] if chosen else [b["mailbox"] for b in boxes]
+    )
+    page = keyset_page(
+        scheduled,
+        key="next_action_at",
+        params=request.GET,
+        newest_first=False,
+        keep={"inbox": str(chosen.pk) if chosen else ""},
+    )
+    return render(
+        request, "sequences/outbox.html", {"boxes": boxes, "chosen": chosen, "page": page}
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,9 +1,10 @@
 """The replies inbox: every reply to what I sent or what was sent on my behalf, and every reply
 that came into my own inbox, with its text, its sentiment and the way back to the thread."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+
+from outreach.keyset import keyset_page
 
 from .. import selectors
 from ..models import Sentiment
@@ -13,11 +14,15 @@ PAGE_SIZE = 25
 
 @require_GET
 def reply_list(request):
-    page = Paginator(selectors.replies_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    """The replies, newest first, a page at a time (off the index message_replies_newest)."""
+    page = keyset_page(
+        selectors.replies_for(request.user), key="sent_at", params=request.GET, size=PAGE_SIZE
     )
+    here = request.get_full_path()
     return render(
-        request, "sequences/replies.html", {"page": page, "sentiments": Sentiment.choices}
+        request,
+        "sequences/replies.html",
+        {"page": page, "here": here, "sentiments": Sentiment.choices},
     )
 
 

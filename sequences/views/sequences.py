@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from outreach.keyset import keyset_page
 from outreach.models import User
 from outreach.tenancy import scope_to_user
 from senders import selectors as sender_selectors
@@ -27,6 +28,7 @@ def sequence_list(request):
             "lists": selectors.sequence_lists(request.user, archived=archived, search=search),
             "archived": archived,
             "search": search,
+            "limit": selectors.SEQUENCE_LIST_LIMIT,
         },
     )
 
@@ -50,11 +52,20 @@ def _settings_form(request, sequence, data=None):
     )
 
 
+# The open tasks a sequence page lists; all of them are on the tasks page.
+TASKS_SHOWN = 20
+
+
 @require_GET
 def sequence_detail(request, pk):
     sequence = _sequence(request, pk)
     editable = selectors.can_edit(request.user, sequence)
     stages = list(sequence.stages.order_by("position"))
+    status = request.GET.get("status", "")
+    status = status if status in Enrollment.Status.values else ""
+    stage = next((s.pk for s in stages if str(s.pk) == request.GET.get("stage")), None)
+    counts = selectors.enrollment_counts(sequence)
+    by_status, by_stage = counts.by_status(), counts.by_stage()
     members = scope_to_user(User, request.user).filter(is_active=True).exclude(pk=sequence.owner_id)
     return render(
         request,
@@ -66,12 +77,23 @@ def sequence_detail(request, pk):
             "settings_form": _settings_form(request, sequence),
             "shares_form": SharesForm(members=members, shares=sequence.shares.all()),
             "tokens": templating.TOKENS,
-            "status_filter": request.GET.get("status", ""),
-            "enrollments": selectors.enrollment_rows(
-                sequence, status=request.GET.get("status", "")
-            )[:500],
-            "statuses": Enrollment.Status.choices,
-            "open_tasks_here": selectors.sequence_tasks(sequence),
+            "status_filter": status,
+            "stage_filter": stage,
+            "enrollments": keyset_page(
+                selectors.enrollment_rows(sequence, status=status, stage=stage),
+                key="created_at",
+                params=request.GET,
+                keep={"status": status, "stage": str(stage or "")},
+            ),
+            "enrolled": counts.total,
+            "matching": counts.matching(status=status, stage=stage),
+            "statuses": [
+                (value, label, by_status.get(value, 0))
+                for value, label in Enrollment.Status.choices
+            ],
+            "stage_counts": [(s, by_stage.get(s.pk, 0)) for s in stages],
+            "open_tasks_here": selectors.sequence_tasks(sequence)[: TASKS_SHOWN + 1],
+            "tasks_shown": TASKS_SHOWN,
             **picker_context(request, sequence),
         },
     )
