@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('outreach', '0006_notification_newest'),
         ('senders', '0004_mailbox_signature'),
-        ('sequences', '0011_enroll_jobs'),
+        ('sequences', '0013_stats_month_rollups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
