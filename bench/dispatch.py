@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-from common import connected_mailbox, scratch_with_sandbox
+from common import Meter, connected_mailbox, scratch_with_sandbox
 
 
 def main() -> None:
@@ -22,13 +22,10 @@ def main() -> None:
     parser.add_argument("--mailboxes", type=int, default=100)
     args = parser.parse_args()
     with scratch_with_sandbox(SEND_JITTER_SECONDS="0"):
-        from django.db import connection
-
-        print(json.dumps(run(args, connection)))
+        print(json.dumps(run(args)))
 
 
-def run(args, connection) -> dict:
-    from senders import gmail
+def run(args) -> dict:
     from sequences import tasks
     from sequences.models import Enrollment, Message, Prospect, Stage
     from tests.factories import OrganizationFactory, SequenceFactory, UserFactory
@@ -73,30 +70,8 @@ def run(args, connection) -> dict:
         for s, st, m, u, p in rows
     )
 
-    gmail_wall = gmail_cpu = 0.0
-    gmail_calls = 0
-    originals = {}
-    for name in ("send", "headers", "profile", "thread", "search", "added_since", "raw"):
-        original = getattr(gmail.Gmail, name)
-        originals[name] = original
-
-        def timed(self, *a, _original=original, **kw):
-            nonlocal gmail_wall, gmail_cpu, gmail_calls
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                return _original(self, *a, **kw)
-            finally:
-                gmail_wall += time.perf_counter() - wall
-                gmail_cpu += time.thread_time() - cpu
-                gmail_calls += 1
-
-        setattr(gmail.Gmail, name, timed)
-    queries = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
+    meter = Meter()
+    meter.install()
 
     # The tasks the dispatcher hands over run here as a worker runs them: through a tracer built
     # once (Celery's eager mode would build one per call, a cost no worker pays).
@@ -106,18 +81,16 @@ def run(args, connection) -> dict:
     from sequences.tasks import send_stage
 
     handed_over = []
-    send_stage.delay = lambda *args: handed_over.append(args)
+    send_stage.apply_async = lambda args, **_: handed_over.append(args)
     run_task = build_tracer(send_stage.name, send_stage, app=send_stage.app, propagate=True)
 
     started, cpu_started = time.perf_counter(), time.thread_time()
-    with connection.execute_wrapper(count):
-        while tasks.dispatch_due(batch=200):
-            while handed_over:
-                run_task(uuid(), handed_over.pop(0), {}, {"delivery_info": {}})
+    while tasks.dispatch_due(batch=200):
+        while handed_over:
+            run_task(uuid(), handed_over.pop(0), {}, {"delivery_info": {}})
     wall = time.perf_counter() - started
     cpu = time.thread_time() - cpu_started
-    for name, original in originals.items():
-        setattr(gmail.Gmail, name, original)
+    queries, gmail_calls = meter.queries, meter.gmail_calls
     sent = Message.objects.filter(status="sent").count()
     return {
         "enrollments": len(rows),
@@ -126,9 +99,9 @@ def run(args, connection) -> dict:
         "wall_seconds": round(wall, 2),
         "dispatched_per_second": round(sent / wall, 1),
         "sql_queries_per_message": round(queries / sent, 2),
-        "cpu_ms_per_message_outside_gmail": round((cpu - gmail_cpu) * 1000 / sent, 2),
+        "cpu_ms_per_message_outside_gmail": round((cpu - meter.gmail_cpu) * 1000 / sent, 2),
         "gmail_calls_per_message": round(gmail_calls / sent, 2),
-        "gmail_round_trip_ms_per_message": round(gmail_wall * 1000 / sent, 2),
+        "gmail_round_trip_ms_per_message": round(meter.gmail_wall * 1000 / sent, 2),
     }
 
 

@@ -35,6 +35,10 @@ class Mailbox(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     history_id = models.CharField(max_length=32, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Set when beat queues a sync of this inbox, cleared when that sync ends: a tick while it
+    # is still queued or running (a long backlog) queues no second one. Past it, the sync is
+    # taken as lost and queued again.
+    sync_queued_until = models.DateTimeField(null=True, blank=True)
     # Below Google's 2,000 a day for Workspace (over a rolling 24 hours): hitting Google's limit
     # locks the person out of sending from their own inbox for up to a day.
     daily_send_cap = models.PositiveIntegerField(

@@ -45,6 +45,7 @@ CELERY_TASK_ROUTES = {
     "sequences.tasks.dispatch_due": {"queue": QUEUE_SENDS},
     "sequences.tasks.send_stage": {"queue": QUEUE_SENDS},
     "sequences.tasks.sync_mailboxes": {"queue": QUEUE_SYNC},
+    "sequences.tasks.queue_syncs": {"queue": QUEUE_SYNC},
     "sequences.tasks.sync_mailbox": {"queue": QUEUE_SYNC},
     "ats_sync.tasks.*": {"queue": QUEUE_ATS},
     "outreach.tasks.deliver_email": {"queue": QUEUE_MAIL},
@@ -93,6 +94,13 @@ CELERY_BEAT_SCHEDULE = {
 # taken over at once.
 CLAIM_LEASE_SECONDS = env.int("CLAIM_LEASE_SECONDS", default=300)
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
+
+# How long a mailbox's queued sync keeps beat from queuing another (sequences.replies.sync):
+# as long as the broker takes to hand a lost task to another worker, so that past it the sync
+# is surely lost, not merely waiting behind a backlog that long.
+SYNC_QUEUED_SECONDS = env.int(
+    "SYNC_QUEUED_SECONDS", default=CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+)
 
 # The first wait before a failed remote call (a Gmail send, a Greenhouse write) is tried again;
 # each further failure doubles it.

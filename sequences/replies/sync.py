@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
@@ -37,40 +38,64 @@ SyncResult = Mapping[str, int | str | bool]
 
 
 def mailboxes_to_sync() -> list[int]:
-    cutoff = clock.now() - STOPPED_WATCH
-    return list(
-        Mailbox.objects.filter(status=Mailbox.Status.CONNECTED)
-        .filter(
-            Q(pk__in=Enrollment.objects.filter(status__in=Enrollment.OPEN).values("mailbox_id"))
-            | Q(pk__in=Enrollment.objects.filter(last_event_at__gte=cutoff).values("mailbox_id"))
-            # An inbox whose open enrollments moved to another sender: replies may still come.
-            | Q(
-                pk__in=Message.objects.filter(
-                    direction=Message.Direction.OUTBOUND, enrollment__status__in=Enrollment.OPEN
+    """Beat's fan-out: the connected mailboxes with something to watch and no sync already
+    queued or running, each now marked queued (until its sync ends, or SYNC_QUEUED_SECONDS
+    pass). A constant number of queries, whatever the number of mailboxes; rows another
+    fan-out holds are skipped."""
+    now = clock.now()
+    cutoff = now - STOPPED_WATCH
+    with transaction.atomic():
+        ids = list(
+            Mailbox.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Mailbox.Status.CONNECTED)
+            .filter(Q(sync_queued_until__isnull=True) | Q(sync_queued_until__lte=now))
+            .filter(
+                Q(pk__in=Enrollment.objects.filter(status__in=Enrollment.OPEN).values("mailbox_id"))
+                | Q(
+                    pk__in=Enrollment.objects.filter(last_event_at__gte=cutoff).values("mailbox_id")
                 )
-                .exclude(enrollment__mailbox_id=F("mailbox_id"))
-                .values("mailbox_id")
+                # An inbox whose open enrollments moved to another sender: replies may still
+                # come.
+                | Q(
+                    pk__in=Message.objects.filter(
+                        direction=Message.Direction.OUTBOUND,
+                        enrollment__status__in=Enrollment.OPEN,
+                    )
+                    .exclude(enrollment__mailbox_id=F("mailbox_id"))
+                    .values("mailbox_id")
+                )
             )
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        .values_list("pk", flat=True)
-    )
+        Mailbox.objects.filter(pk__in=ids).update(
+            sync_queued_until=now + timedelta(seconds=settings.SYNC_QUEUED_SECONDS)
+        )
+    return ids
 
 
 def sync_mailbox(mailbox_id: int) -> SyncResult:
-    """One sync cycle of one mailbox; never two at once for the same mailbox."""
+    """One sync cycle of one mailbox; never two at once for the same mailbox. Ends the mark
+    `mailboxes_to_sync` set, so that the next tick queues the mailbox again."""
     key, token = f"sequences:sync:{mailbox_id}", secrets.token_hex(8)
     if not cache.add(key, token, timeout=LOCK_SECONDS):
+        # A second delivery of the task: the running one ends the mark.
         return {"skipped": "another sync of this mailbox is running"}
+    advanced = False
     try:
         mailbox = Mailbox.objects.select_related("owner").get(pk=mailbox_id)
         if not mailbox.is_connected:
             return {"skipped": "not connected"}
         try:
-            return _sync(mailbox, senders.client_for(mailbox))
+            result = _sync(mailbox, senders.client_for(mailbox))
+            advanced = True  # _advance ended the mark with the same write
+            return result
         except mail.MailError as error:
             senders.record_mail_failure(mailbox, error)
             return {"error": str(error)}
     finally:
+        if not advanced:
+            Mailbox.objects.filter(pk=mailbox_id).update(sync_queued_until=None)
         if cache.get(key) == token:
             cache.delete(key)
 
@@ -210,7 +235,8 @@ def _record_own(mailbox: Mailbox, enrollment: Enrollment, item: mail.MessageHead
 def _advance(mailbox: Mailbox, history_id: str, *, force: bool = False) -> None:
     """Moves the stored history id forward only (after what was read is stored)."""
     rows = Mailbox.objects.filter(pk=mailbox.pk)
+    done = {"last_synced_at": clock.now(), "sync_queued_until": None}
     if not force and mailbox.history_id and int(history_id) <= int(mailbox.history_id):
-        rows.update(last_synced_at=clock.now())
+        rows.update(**done)
         return
-    rows.update(history_id=history_id, last_synced_at=clock.now())
+    rows.update(history_id=history_id, **done)

@@ -73,6 +73,13 @@ def test_a_quiet_mailbox_costs_one_call_per_cycle(started, rick_box, recruiter):
     assert [c.endpoint for c in calls] == ["gmail.users.history.list"]
 
 
+def test_a_synced_mailbox_is_queued_again_at_the_next_tick_and_not_before(started, rick_box):
+    assert replies.mailboxes_to_sync() == [rick_box.pk]
+    assert replies.mailboxes_to_sync() == []  # its sync is still queued
+    replies.sync_mailbox(rick_box.pk)
+    assert replies.mailboxes_to_sync() == [rick_box.pk]
+
+
 def test_history_too_old_triggers_a_full_resync_that_finds_the_reply(started, rick_box):
     control.expire_history(rick_box.email)
     control.reply(CANDIDATE, inbox(CANDIDATE)[0], "Sorry for the delay, I'm interested.")
