@@ -15,6 +15,8 @@ resends any request, POST included, when the connection closes without an answer
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -50,8 +52,36 @@ def mount(session: requests.Session) -> requests.Session:
     return session
 
 
+class EnvironmentReadOnce(requests.Session):
+    """A session that reads the proxy and CA-bundle variables once per process and host. requests
+    reads them on every request, walking all of os.environ three times over: a fifth of a
+    worker's CPU for each email sent. A running process's environment does not change, so the
+    settings for a host (and for the same session and per-request settings) are kept, by every
+    session of the process: a worker makes a session for each mailbox it meets."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        parts = urlsplit(url)
+        key = (
+            parts.scheme,
+            parts.netloc,
+            frozenset((proxies or {}).items()),
+            frozenset(self.proxies.items()),
+            (stream, verify, cert, self.stream, self.verify, self.cert, self.trust_env),
+        )
+        merged: Any = _environment_settings.get(key)
+        if merged is None:
+            merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if len(_environment_settings) < 256:  # a process calls a handful of hosts
+                _environment_settings[key] = merged
+        # Callers may change the proxies they are given; the kept ones stay as read.
+        return {**merged, "proxies": dict(merged["proxies"])}
+
+
+_environment_settings: dict[tuple, Any] = {}
+
+
 def session() -> requests.Session:
-    return mount(requests.Session())
+    return mount(EnvironmentReadOnce())
 
 
 def never_sent(error: requests.RequestException) -> bool:

@@ -276,6 +276,10 @@ def refresh(creds: Credentials) -> None:
     creds.refresh(_token_request())
 
 
+class _AuthorizedSession(remote.EnvironmentReadOnce, AuthorizedSession):
+    """google-auth's session (the access token on each request), reading the environment once."""
+
+
 class _Http:
     """What google-api-python-client asks of the `http` it is given (httplib2.Http's `request`),
     carried by requests under our rule: a write goes out once per call (outreach.remote). It
@@ -283,7 +287,7 @@ class _Http:
     expires and, after a 401 (refused, so carried out by no one), tries once more."""
 
     def __init__(self, creds: Credentials):
-        self._session = remote.mount(AuthorizedSession(creds, auth_request=_token_request()))
+        self._session = remote.mount(_AuthorizedSession(creds, auth_request=_token_request()))
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=5, **_):
         answer = self._session.request(
