@@ -24,7 +24,7 @@ def test_a_host_gets_the_proxy_and_ca_bundle_requests_would_give_it(environment,
     expected = requests.Session().merge_environment_settings(url, {}, None, None, None)
     session = remote.session()
     assert session.merge_environment_settings(url, {}, None, None, None) == expected
-    # Read once: a later change to the environment is not seen by a running process.
+    # And the same from what was kept.
     assert session.merge_environment_settings(url, {}, None, None, None) == expected
 
 
