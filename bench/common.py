@@ -324,8 +324,14 @@ def seed_team(mailboxes: int) -> tuple:
 
 
 def enroll_one_each(org, sequence, stage, inboxes, tag: str, due) -> list[int]:
-    """One prospect enrolled from each inbox, its email due at `due`; the enrollments' ids."""
+    """One prospect enrolled from each inbox, its email due at `due`; the enrollments' ids. The
+    inboxes are marked synced now, as their syncs (every 30 s) keep them in production."""
+    from django.utils import timezone
+
+    from senders.models import Mailbox
     from sequences.models import Enrollment, Prospect
+
+    Mailbox.objects.filter(pk__in=[m.pk for m in inboxes]).update(last_synced_at=timezone.now())
 
     prospects = Prospect.objects.bulk_create(
         Prospect(organization=org, email=f"p-{tag}-{n}@candidates.example", first_name="P")

@@ -127,14 +127,10 @@ def gmail_for(mailbox: Mailbox) -> gmail.Gmail:
     """The mailbox's Gmail client, for what only Gmail does (its OAuth refresh)."""
     if not mailbox.is_connected:
         raise gmail.GrantRevoked(f"{mailbox.email} is not connected.")
-    # Keyed by when it was (re)connected, so the refresh token is only decrypted to build one.
+    # Kept while the mailbox is not reconnected (a new grant), keyed by when it was connected.
+    # A mailbox loaded without its refresh token reads it here, only when a client is built.
     return gmail.Gmail.for_mailbox(
-        mailbox.pk,
-        mailbox.connected_at,
-        lambda: (
-            Mailbox.objects.values_list("refresh_token", flat=True).get(pk=mailbox.pk),
-            mailbox.scopes,
-        ),
+        mailbox.pk, mailbox.connected_at, lambda: (mailbox.refresh_token, mailbox.scopes)
     )
 
 

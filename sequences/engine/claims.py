@@ -127,7 +127,11 @@ CLAIM_FIELDS = (
     "mailbox__status",
     "mailbox__scopes",
     "mailbox__connected_at",
-    "mailbox__last_success_at",
+    # Read with the claim, not in a query of its own when a worker first meets the mailbox.
+    "mailbox__refresh_token",
+    # Where the reconciliation of a lost answer starts reading Sent (engine.send).
+    "mailbox__history_id",
+    "mailbox__last_synced_at",
     "mailbox__owner__full_name",
     "mailbox__owner__is_active",
     "alias__email",

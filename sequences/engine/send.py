@@ -88,7 +88,9 @@ def _send(enrollment: ClaimedEnrollment, claim_token: str) -> str:
                 return _finish(enrollment, claim_token, pending)
         check_may_send(enrollment)
         drafted = draft(enrollment)
-        message = _record_sending(enrollment, claim_token, drafted, client.profile().cursor)
+        message = _record_sending(
+            enrollment, claim_token, drafted, _history_before(client, mailbox)
+        )
         recorded = time.monotonic()
         email = outgoing(enrollment, message, drafted)
         if enrollment.has_sent and (stop := presend.last_look(client, enrollment, message)):
@@ -114,11 +116,23 @@ def _send(enrollment: ClaimedEnrollment, claim_token: str) -> str:
             message.rfc822_message_id, kept.get("date") or format_datetime(clock.now())
         )
         _replace_sent_copy(client, message, sent, clean)
-    if mailbox.last_success_at is None or mailbox.last_success_at < clock.now() - timedelta(
-        minutes=1
-    ):
-        senders.record_mail_success(mailbox)
+    # The mailbox's "last worked" is its sync's to record (every cycle, with its own write).
     return _finish(enrollment, claim_token, message)
+
+
+# How old the cursor of a mailbox's last sync may be to mark where a send began (below).
+FRESH_CURSOR = timedelta(minutes=5)
+
+
+def _history_before(client: mail.MailProvider, mailbox: Mailbox) -> str:
+    """A point in the mailbox's history from before this send, where the reconciliation of a
+    lost answer starts reading Sent: the cursor its last sync stored, if that sync is recent
+    (reading from there lists the few emails sent since, each ruled out by its Message-ID),
+    or else the mailbox's current one, which costs a call to the provider."""
+    synced = mailbox.last_synced_at
+    if mailbox.history_id and synced is not None and synced > clock.now() - FRESH_CURSOR:
+        return mailbox.history_id
+    return client.profile().cursor
 
 
 _SENDS_IN_WINDOW = CompiledQuery(

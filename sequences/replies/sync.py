@@ -235,7 +235,10 @@ def _record_own(mailbox: Mailbox, enrollment: Enrollment, item: mail.MessageHead
 def _advance(mailbox: Mailbox, history_id: str, *, force: bool = False) -> None:
     """Moves the stored history id forward only (after what was read is stored)."""
     rows = Mailbox.objects.filter(pk=mailbox.pk)
-    done = {"last_synced_at": clock.now(), "sync_queued_until": None}
+    # The provider answered: the mailbox's "last worked", recorded here for sends too (which
+    # would otherwise each pay a write for it).
+    now = clock.now()
+    done = {"last_synced_at": now, "last_success_at": now, "sync_queued_until": None}
     if not force and mailbox.history_id and int(history_id) <= int(mailbox.history_id):
         rows.update(**done)
         return

@@ -14,12 +14,14 @@ from outreach import clock
 from sandbox import control
 from senders import gmail
 from sequences import engine, replies, services
+from sequences.engine.send import FRESH_CURSOR
 from sequences.models import Enrollment, Message
 from tests.chaos.proxy import FaultProxy
 from tests.sequences.test_sending import CANDIDATE, connect, enroll, inbox, make_sequence, run_due
 
 SEND = r"/messages/send"
 THREAD = r"/threads/"
+PROFILE = r"/profile"
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +87,51 @@ def test_a_send_whose_answer_was_lost_is_found_in_sent_and_never_sent_again(
     assert pending.status == "sent" and pending.gmail_message_id
     assert stage_of(enrollment) == 1
     assert len(proxy.exchanges("POST", SEND)) == 1
+
+
+def test_a_lost_answer_is_found_from_the_cursor_of_the_mailboxs_last_sync(
+    recruiter, rick_box, proxy
+):
+    """A mailbox synced a moment ago sends without asking Gmail where its history stands: the
+    reconciliation reads Sent from the sync's cursor, past what the recruiter sent by hand."""
+    replies.sync_mailbox(rick_box.pk)
+    rick_box.refresh_from_db()
+    # The sync records that the mailbox worked (sends leave that to it).
+    assert rick_box.history_id and rick_box.last_success_at == rick_box.last_synced_at
+    for n in range(3):
+        control.send_as(
+            recruiter.email, to=["someone@else.example"], subject=f"Lunch {n}", body="?"
+        )
+    enrollment = enroll(make_sequence(recruiter, rick_box), recruiter, rick_box)
+    proxy.lose_answer("POST", SEND, how="close")
+    asked = len(proxy.exchanges("GET", PROFILE))  # by the sync
+
+    run_due()
+    assert len(proxy.exchanges("GET", PROFILE)) == asked
+    pending = Message.objects.get(enrollment=enrollment)
+    assert pending.status == "sending" and pending.history_id_before == rick_box.history_id
+
+    with later(120):
+        run_due()
+    pending.refresh_from_db()
+    assert pending.status == "sent" and len(inbox(CANDIDATE)) == 1
+    assert len(proxy.exchanges("POST", SEND)) == 1
+    assert stage_of(enrollment) == 1
+
+
+def test_a_mailbox_not_synced_lately_marks_the_send_with_gmails_cursor(recruiter, rick_box, proxy):
+    """A cursor older than a few sync cycles (a stalled sync) would make a reconciliation read
+    hours of Sent: the send asks Gmail where its history stands instead."""
+    replies.sync_mailbox(rick_box.pk)
+    rick_box.refresh_from_db()
+    enroll(make_sequence(recruiter, rick_box), recruiter, rick_box)
+    control.send_as(recruiter.email, to=["someone@else.example"], subject="Lunch", body="?")
+    asked = len(proxy.exchanges("GET", PROFILE))
+    with later(FRESH_CURSOR.total_seconds() + 60):
+        run_due()
+    assert len(proxy.exchanges("GET", PROFILE)) == asked + 1
+    [sent] = Message.objects.filter(status="sent")
+    assert int(sent.history_id_before) > int(rick_box.history_id)
 
 
 def test_a_send_that_lands_after_we_gave_up_waiting_is_waited_for_not_sent_twice(
