@@ -70,6 +70,12 @@ def run(args) -> dict:
         for s, st, m, u, p in rows
     )
 
+    # Each inbox synced once, as beat keeps them (every 30 s): a send starts from that cursor.
+    from sequences import replies
+
+    for mailbox_id in {row[2].pk for row in rows}:
+        replies.sync_mailbox(mailbox_id)
+
     meter = Meter()
     meter.install()
 

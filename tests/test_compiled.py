@@ -1,5 +1,6 @@
 """A CompiledQuery returns what its queryset would, from SQL compiled once."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -172,3 +173,35 @@ def test_an_insert_saves_what_create_would_with_defaults_and_prepared_values():
     )
     assert stored.at >= before
     assert Prospect.objects.get(pk=prospect.pk).custom_fields == {"school": "Delft"}
+
+
+def test_a_worker_compiles_its_statements_as_it_starts_not_in_its_first_task(monkeypatch):
+    from django.db import connection
+
+    from outreach import compiled
+    from outreach.celery import _warm_up, app
+
+    app.loader.import_default_modules()  # the task modules, as a worker imports them
+    assert len(compiled._every_statement) >= 8  # the claim, the lock, the outbox, the lifecycle...
+
+    compiles = []
+    original = ENROLLMENT._compile
+    monkeypatch.setattr(ENROLLMENT, "_compile", lambda s: compiles.append(s) or original(s))
+    in_the_task, failed = [], []
+
+    def fresh_worker():  # a thread of its own: nothing compiled yet, as in a new process
+        try:
+            _warm_up()
+            compiled_at_start = len(compiles)
+            ENROLLMENT.first(1)
+            in_the_task.extend(compiles[compiled_at_start:])
+        except Exception as error:
+            failed.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=fresh_worker)
+    thread.start()
+    thread.join()
+    assert failed == []
+    assert len(compiles) == 1 and in_the_task == []
