@@ -71,6 +71,12 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator(), the CSV
+# exports) may lose its connection to another client mid-read: with this on, Django reads the
+# whole result at once instead (more memory for a large export, nothing wrong).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 # PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost: hundreds of
 # milliseconds of compiling for a query that then reads a page of rows through an index (the
 # emails page at 1,000,000 enrollments spent 430 ms of its 466 there, bench/pages.py). Every

@@ -84,7 +84,7 @@ def give_back(enrollment_id: int, claim_token: str) -> None:
 
 
 # What a send reads of the enrollment and its relations: loading only these keeps the one query
-# a send starts with cheap (and the refresh token is decrypted only to build a client).
+# a send starts with cheap.
 CLAIM_FIELDS = (
     "organization_id",
     "status",
