@@ -128,6 +128,11 @@ class _CompiledRead(_Compiled):
         super().__init__(queryset.db, compiler.as_sql())
         self.locks = bool(queryset.query.select_for_update)
         self.compiler = compiler
+        # What results_iter() would work out again on every run: the converters of each column.
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ImproperlyConfigured("a composite primary key is not supported here")
+        self.converters = compiler.get_converters(columns)
         if queryset._iterable_class is not ModelIterable:
             self.read = self._rows
             return
@@ -140,12 +145,18 @@ class _CompiledRead(_Compiled):
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = list(compiler.annotation_col_map.items())
 
+    def _converted(self, rows):
+        """The rows as results_iter() gives them, through the converters kept."""
+        if not self.converters:
+            return rows
+        return self.compiler.apply_converters(rows, self.converters)
+
     def _rows(self, rows):
-        return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
+        return [tuple(row) for row in self._converted(rows)]
 
     def _instances(self, rows):
         instances = []
-        for row in self.compiler.results_iter(results=[rows]):
+        for row in self._converted(rows):
             instance = self.model.from_db(self.db, self.init_list, row[self.model_slice])
             for populator in self.populators:
                 populator.populate(row, instance)

@@ -55,8 +55,15 @@ def test_select_all_matching_across_pages_and_enroll_them(live_server, page: Pag
     expect(page.get_by_role("heading", name="110 enrolled in Platform engineers")).to_be_visible()
 
     page.get_by_role("link", name="Back to the sequence").click()
+    expect(page.locator("#enrollment-counts")).to_contain_text("110 enrolled")
     table = page.locator("table.enrollments")
-    expect(table.get_by_role("row")).to_have_count(111)  # header + 110
+    # The sequence page shows the enrollments a page at a time (50), the rest one link away.
+    expect(table.get_by_role("row")).to_have_count(51)  # header + 50
+    expect(table).not_to_contain_text("initech")
+    page.locator("#enrollments").get_by_role("link", name="Older →").click()
+    expect(table.get_by_role("row")).to_have_count(51)
+    page.locator("#enrollments").get_by_role("link", name="Older →").click()
+    expect(table.get_by_role("row")).to_have_count(11)  # header + the last 10
     expect(table).not_to_contain_text("initech")
     enrolled = sequence.enrollments.filter(status=Enrollment.Status.ACTIVE)
     assert set(enrolled.values_list("prospect__company", flat=True)) == {"Hooli"}
