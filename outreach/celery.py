@@ -36,9 +36,10 @@ def _stop_the_heartbeat(**kwargs) -> None:
 
 # What a task would otherwise build on its first run in each process: the statements of the hot
 # paths (outreach.compiled) and the URL resolver (every email's unsubscribe and tracking
-# links), ~0.4 s of CPU. In the process that runs the tasks: each child of the prefork pool,
-# or the worker itself with the solo and threads pools (where it costs the idle parent of a
-# prefork pool nothing that matters).
+# links), ~0.4 s of CPU. Done where the tasks run: in each child of the prefork pool
+# (worker_process_init), and in the worker itself for the solo pool (worker_ready; a prefork
+# pool's parent, which runs no task, pays it once for nothing). The statements are kept per
+# thread, so a threads pool's threads still compile them on first use.
 @worker_process_init.connect
 @worker_ready.connect
 def _warm_up(**kwargs) -> None:
